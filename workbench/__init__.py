@@ -1,0 +1,6 @@
+"""CRM Workbench: turn the data a company holds in its CRM into decisions."""
+
+from .contract import CONTRACT
+from .dataset import CRMData, load
+
+__all__ = ["CONTRACT", "CRMData", "load"]

@@ -1,0 +1,336 @@
+"""Check one table against the contract: parse, apply the mapping, run the rules, split rejects.
+
+The rules themselves (missing values, ranges, allowed values, unique keys, dates after the
+analysis date, date order, references to other tables) are a pandera schema built from
+:mod:`workbench.contract`, so the contract exists as code and can be reused on its own
+(:func:`contract_schema`). Nothing is dropped silently: every record is accepted, rejected
+with its reasons, or excluded by an explicit ``where`` of the mapping, and the three counts
+add up to what was read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .contract import CONTRACT, DTYPES, Column, Table
+from .mapping import MappingError, TableMapping
+from .parsing import Dialect, coerce_derived, parse_column
+from .sources import RawTable
+
+__all__ = ["ContractError", "TableResult", "contract_schema", "check_table", "REJECT_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+REJECT_COLUMNS = ["table", "file", "row", "line", "column", "value", "reason"]
+
+
+class ContractError(ValueError):
+    """A fatal problem with a table (a required column missing...): nothing of it can be used."""
+
+
+@dataclass
+class TableResult:
+    table: str
+    file: str
+    accepted: pd.DataFrame
+    rejects: pd.DataFrame  # one line per problem, REJECT_COLUMNS
+    rejected_rows: pd.DataFrame  # the raw records that were rejected, with a `reasons` column
+    read: int
+    excluded: int
+    #: Rejected records (after an unpivot, several records may come from one file row).
+    n_rejected: int
+
+
+def _normalise(name: str) -> str:
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def contract_schema(
+    table: Table | str,
+    *,
+    columns: list[str] | None = None,
+    as_of: pd.Timestamp | None = None,
+    parents: dict[str, pd.Index] | None = None,
+) -> pa.DataFrameSchema:
+    """The pandera schema of a contract table (restricted to `columns` when given).
+
+    Checks are named after the rule they enforce (``not_nullable``, ``range``, ``allowed``,
+    ``after_as_of``, ``reference:<table>``, ``order:<earlier><<later>``, key uniqueness).
+    """
+    table = CONTRACT[table] if isinstance(table, str) else table
+    present = set(columns) if columns is not None else set(table.column_names)
+    cols = {}
+    for col in table.columns:
+        if col.name not in present:
+            continue
+        checks = []
+        if col.min is not None or col.max is not None:
+            lo = -np.inf if col.min is None else col.min
+            hi = np.inf if col.max is None else col.max
+            checks.append(pa.Check(lambda s, lo=lo, hi=hi: s.between(lo, hi), name="range"))
+        if col.allowed:
+            checks.append(pa.Check(lambda s, a=list(col.allowed): s.isin(a), name="allowed"))
+        if col.not_after_as_of and as_of is not None:
+            checks.append(pa.Check(lambda s: s <= as_of, name="after_as_of"))
+        for ref in table.references:
+            if ref.column == col.name and parents and ref.table in parents:
+                keys = parents[ref.table]
+                checks.append(pa.Check(lambda s, k=keys: s.isin(k), name=f"reference:{ref.table}"))
+        unique = table.key == (col.name,)
+        cols[col.name] = pa.Column(DTYPES[col.dtype], checks=checks, nullable=col.nullable,
+                                   unique=unique, report_duplicates="exclude_first",
+                                   required=False, coerce=False)
+    frame_checks = [
+        pa.Check(lambda df, a=a, b=b: ~(df[b] < df[a]), name=f"order:{a}<{b}")
+        for a, b in table.date_order if a in present and b in present
+    ]
+    key = [k for k in table.key if k in present] if len(table.key) > 1 else None
+    if key is not None and len(key) < len(table.key):
+        key = None
+    return pa.DataFrameSchema(cols, checks=frame_checks, unique=key,
+                              report_duplicates="exclude_first", name=table.name)
+
+
+def check_table(
+    raw: RawTable,
+    table: Table,
+    *,
+    mapping: TableMapping | None = None,
+    as_of: pd.Timestamp | None = None,
+    parents: dict[str, pd.Index] | None = None,
+    rejected_keys: dict[str, pd.Index] | None = None,
+) -> TableResult:
+    """Map, parse and check one raw table. Raises :class:`ContractError` on fatal problems."""
+    frame = raw.frame.copy()
+    frame.index = pd.RangeIndex(len(frame))
+    frame["__row"] = np.arange(1, len(frame) + 1)
+    if mapping is not None and mapping.unpivot:
+        frame = _unpivot(frame, mapping, raw.file)
+    source = _rename(frame, table, mapping, raw.file)
+    dialect = Dialect(
+        decimal=(mapping.decimal if mapping else None) or (
+            "," if raw.dialect.get("sep") == ";" else None),
+        thousands=mapping.thousands if mapping else None,
+        date_format=mapping.date_format if mapping else None,
+    )
+    typed, problems = _parse(source, table, mapping, dialect)
+    rows = frame["__row"]
+    typed = _apply_constants_and_derive(typed, table, mapping, raw.file, rows)
+    missing = [c for c in table.required if c not in typed]
+    if missing:
+        raise ContractError(
+            f"{raw.file}: required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} of table {table.name} "
+            f"{'are' if len(missing) > 1 else 'is'} missing; columns found: "
+            f"{', '.join(map(str, raw.frame.columns))}. Map "
+            f"{'them' if len(missing) > 1 else 'it'} in a mapping file (columns: or derive:)."
+        )
+    read = len(typed)
+    keep = _where(typed, mapping, raw.file, rows)
+    excluded = int((~keep).sum())
+    typed, source, problems = typed[keep], source[keep], problems[problems["__idx"].isin(typed.index[keep])]
+    contract_cols = [c for c in table.column_names if c in typed]
+    problems = pd.concat([problems, _rule_problems(typed[contract_cols], table, as_of, parents,
+                                                  rejected_keys)])
+    bad_idx = pd.Index(problems["__idx"].unique())
+    rows = rows.loc[typed.index]
+    rejects = _format_rejects(problems, rows, raw, table.name)
+    accepted = typed.drop(index=bad_idx)
+    ordered = [c for c in table.column_names if c in accepted] + [
+        c for c in accepted if c not in table.column_names and c != "__row"]
+    accepted = accepted[ordered].reset_index(drop=True)
+    rejected_rows = raw.frame.iloc[rows.loc[bad_idx].to_numpy() - 1].copy() if len(bad_idx) else \
+        raw.frame.iloc[0:0].copy()
+    if len(bad_idx):
+        reasons = rejects.groupby("row")["reason"].agg("; ".join)
+        rejected_rows.insert(0, "row", rows.loc[bad_idx].to_numpy())
+        rejected_rows["reasons"] = rejected_rows["row"].map(reasons).to_numpy()
+        rejected_rows = rejected_rows.drop_duplicates("row")
+    if excluded:
+        log.info("%s: %d of %d records excluded by the mapping's where: %s",
+                 raw.file, excluded, read, mapping.where)
+    return TableResult(table.name, raw.file, accepted, rejects, rejected_rows, read, excluded,
+                       n_rejected=len(bad_idx))
+
+
+def _unpivot(frame: pd.DataFrame, mapping: TableMapping, file: str) -> pd.DataFrame:
+    spec = mapping.unpivot
+    missing = [c for c in spec["columns"] if c not in frame]
+    if missing:
+        raise MappingError(f"{file}: unpivot columns not in the file: {', '.join(missing)}")
+    ids = [c for c in frame.columns if c not in spec["columns"]]
+    long = frame.melt(id_vars=ids, value_vars=spec["columns"], var_name=spec["names_to"],
+                      value_name=spec["values_to"])
+    long = long.sort_values("__row", kind="stable").reset_index(drop=True)
+    return long
+
+
+def _rename(frame: pd.DataFrame, table: Table, mapping: TableMapping | None, file: str) -> pd.DataFrame:
+    """Bring the columns to contract (and declared extra) names, still as raw values."""
+    out = pd.DataFrame(index=frame.index)
+    if mapping is not None and (mapping.columns or mapping.derive or mapping.constants):
+        for contract_name, source_name in mapping.columns.items():
+            if source_name not in frame:
+                raise ContractError(
+                    f"{file}: the mapping takes {table.name}.{contract_name} from column "
+                    f"{source_name!r}, which the file does not have; columns found: "
+                    f"{', '.join(c for c in frame.columns if c != '__row')}"
+                )
+            out[contract_name] = frame[source_name]
+        for name in (mapping.unpivot or {}).values():
+            if isinstance(name, str) and name in table.column_names and name not in out:
+                out[name] = frame[name]
+    else:
+        by_norm = {_normalise(c): c for c in frame.columns if c != "__row"}
+        for col in table.column_names:
+            if _normalise(col) in by_norm:
+                out[col] = frame[by_norm[_normalise(col)]]
+    for extra in (mapping.extra if mapping else {}):
+        if extra not in frame:
+            raise ContractError(f"{file}: extra column {extra!r} not in the file")
+        out[extra] = frame[extra]
+    if mapping is not None:
+        for col, recode in mapping.values.items():
+            if col in out:
+                text = out[col].astype("str").where(out[col].notna())
+                out[col] = text.map(lambda v, r=recode: r.get(v, v))
+    return out
+
+
+def _parse(source: pd.DataFrame, table: Table, mapping: TableMapping | None, dialect: Dialect):
+    typed = pd.DataFrame(index=source.index)
+    problems = []
+    extras = mapping.extra if mapping else {}
+    for name in source.columns:
+        column = table.column(name) if name in table.column_names else Column(
+            name, extras[name], "extra column")
+        result = parse_column(source[name], column, dialect)
+        typed[name] = result.values
+        if result.bad.any():
+            idx = source.index[result.bad.to_numpy()]
+            problems.append(pd.DataFrame({
+                "__idx": idx, "column": name,
+                "value": source.loc[idx, name].astype("str").to_numpy(),
+                "reason": [f"{name} {v!r} is not {result.expected}" for v in source.loc[idx, name]],
+            }))
+    if not problems:
+        return typed, pd.DataFrame(columns=["__idx", "column", "value", "reason"])
+    return typed, pd.concat(problems, ignore_index=True)
+
+
+def _evaluate(expression: str, typed: pd.DataFrame, rows: pd.Series, where: str):
+    env = {c: typed[c] for c in typed.columns}
+    env["row_number"] = rows
+    try:
+        return pd.eval(expression, local_dict=env, engine="python")
+    except Exception as exc:
+        raise MappingError(f"{where}: cannot evaluate {expression!r}: {exc}") from exc
+
+
+def _apply_constants_and_derive(typed, table, mapping, file, rows: pd.Series):
+    """Mapping constants and expressions; `rows` is each record's number in the source file."""
+    if mapping is not None:
+        for col, value in mapping.constants.items():
+            typed[col] = coerce_derived(pd.Series([value] * len(typed), index=typed.index, dtype=object),
+                                        table.column(col), typed.index)
+        if mapping.derive:
+            for col, expr in mapping.derive.items():
+                value = _evaluate(expr, typed, rows, f"{file}: derive {col}")
+                typed[col] = coerce_derived(value, table.column(col), typed.index)
+    for col, expr in table.derivable.items():
+        if col not in typed and {"quantity", "unit_price"} <= set(typed):
+            typed[col] = (typed["quantity"] * typed["unit_price"]).round(2)
+            log.info("%s: %s derived as %s", file, col, expr)
+    return typed
+
+
+def _where(typed: pd.DataFrame, mapping: TableMapping | None, file: str, rows: pd.Series) -> pd.Series:
+    if mapping is None or not mapping.where:
+        return pd.Series(True, index=typed.index)
+    keep = _evaluate(mapping.where, typed, rows, f"{file}: where")
+    return pd.Series(keep, index=typed.index).fillna(False).astype(bool)
+
+
+def _rule_problems(frame: pd.DataFrame, table: Table, as_of, parents, rejected_keys) -> pd.DataFrame:
+    schema = contract_schema(table, columns=list(frame.columns), as_of=as_of, parents=parents)
+    try:
+        schema.validate(frame, lazy=True)
+        return pd.DataFrame(columns=["__idx", "column", "value", "reason"])
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    cases = cases[cases["index"].notna()]
+    out = []
+    for check, group in cases.groupby("check", sort=False):
+        group = group.drop_duplicates("index")
+        out.append(pd.DataFrame({
+            "__idx": group["index"].astype(int).to_numpy(),
+            "column": group["column"].to_numpy(),
+            "value": [_show(v) for v in group["failure_case"]],
+            "reason": _reasons(str(check), group, frame, table, as_of, rejected_keys),
+        }))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["__idx", "column", "value", "reason"])
+
+
+def _show(value) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else str(value)
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _reasons(check: str, group: pd.DataFrame, frame: pd.DataFrame, table: Table, as_of,
+             rejected_keys=None) -> list[str]:
+    cols, vals = group["column"].astype(str).tolist(), [_show(v) for v in group["failure_case"]]
+    idx = group["index"].astype(int).to_numpy()
+    if check == "not_nullable":
+        return [f"{c} is empty" for c in cols]
+    if check == "range":
+        out = []
+        for c, v in zip(cols, vals, strict=True):
+            col = table.column(c)
+            lo = "" if col.min is None else f"{col.min:g}"
+            hi = "" if col.max is None else f"{col.max:g}"
+            bound = f"{lo}–{hi}" if lo and hi else (f"at least {lo}" if lo else f"at most {hi}")
+            out.append(f"{c} {v} is outside the allowed range ({bound})")
+        return out
+    if check == "allowed":
+        return [f"{c} {v!r} is not one of {', '.join(table.column(c).allowed)}"
+                for c, v in zip(cols, vals, strict=True)]
+    if check == "after_as_of":
+        return [f"{c} {v} is after the analysis date as_of {as_of:%Y-%m-%d}"
+                for c, v in zip(cols, vals, strict=True)]
+    if check.startswith("reference:"):
+        parent = check.split(":", 1)[1]
+        dropped = (rejected_keys or {}).get(parent, pd.Index([]))
+        return [f"{c} {v!r} refers to a {parent} row that was rejected (see its reason)"
+                if v in dropped else f"{c} {v!r} is not in {parent}"
+                for c, v in zip(cols, vals, strict=True)]
+    if check.startswith("order:"):
+        a, b = check.split(":", 1)[1].split("<")
+        return [f"{b} {_show(frame.at[i, b])} is before {a} {_show(frame.at[i, a])}" for i in idx]
+    if check in ("field_uniqueness", "multiple_fields_uniqueness"):
+        key = [c for c in table.key if c in frame]
+        return [f"duplicate key {', '.join(key)} = {', '.join(_show(frame.at[i, k]) for k in key)}"
+                " (an earlier row has it)" for i in idx]
+    return [f"{c} {v!r} fails {check}" for c, v in zip(cols, vals, strict=True)]
+
+
+def _format_rejects(problems: pd.DataFrame, rows: pd.Series, raw: RawTable, table: str) -> pd.DataFrame:
+    if problems.empty:
+        return pd.DataFrame(columns=REJECT_COLUMNS)
+    problems = problems.drop_duplicates(["__idx", "reason"])
+    record = rows.loc[problems["__idx"].to_numpy()].to_numpy()
+    line = record - 1 + raw.first_line if raw.first_line is not None else np.full(len(record), np.nan)
+    out = pd.DataFrame({
+        "table": table, "file": raw.file, "row": record,
+        "line": pd.array(line, dtype="Int64") if raw.first_line is not None else pd.array(
+            [pd.NA] * len(record), dtype="Int64"),
+        "column": problems["column"].to_numpy(), "value": problems["value"].to_numpy(),
+        "reason": problems["reason"].to_numpy(),
+    })
+    return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
