@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Column", "Reference", "Table", "CONTRACT", "TABLE_ORDER", "DTYPES", "table"]
+__all__ = ["Column", "Reference", "Table", "CONTRACT", "TABLE_ORDER", "DTYPES", "describe", "markdown", "table"]
 
 #: The logical types a contract column may have, and the pandas dtype each becomes.
 DTYPES = {
@@ -251,3 +251,56 @@ def table(name: str) -> Table:
         raise KeyError(
             f"{name!r} is not a contract table; the tables are: {', '.join(TABLE_ORDER)}"
         ) from None
+
+
+def describe(name: str | None = None) -> "pd.DataFrame":
+    """The contract as a table: one line per column (of one table, or of all of them).
+
+    Columns: table, column, type, required, rules, description.
+    """
+    import pandas as pd
+
+    rows = []
+    for t in ([table(name)] if name else [CONTRACT[n] for n in TABLE_ORDER]):
+        for c in t.columns:
+            rows.append({
+                "table": t.name, "column": c.name, "type": c.dtype,
+                "required": "yes" if c.required else "", "rules": _rules_text(t, c),
+                "description": c.description,
+            })
+    return pd.DataFrame(rows)
+
+
+def _rules_text(t: Table, c: Column) -> str:
+    rules = []
+    if not c.nullable:
+        rules.append("not empty")
+    if t.key == (c.name,):
+        rules.append("unique")
+    elif c.name in t.key:
+        rules.append(f"unique with {', '.join(k for k in t.key if k != c.name)}")
+    if c.min is not None and c.max is not None:
+        rules.append(f"{c.min:g} to {c.max:g}")
+    elif c.min is not None:
+        rules.append(f">= {c.min:g}")
+    if c.allowed:
+        rules.append("one of " + ", ".join(c.allowed))
+    if c.not_after_as_of:
+        rules.append("not after as_of")
+    rules += [f"in {r.table}" for r in t.references if r.column == c.name]
+    rules += [f"not before {a}" for a, b in t.date_order if b == c.name]
+    return "; ".join(rules)
+
+
+def markdown() -> str:
+    """The contract as Markdown tables, as ``data/README.md`` shows it (kept in step by a test)."""
+    parts = []
+    for name in TABLE_ORDER:
+        t = CONTRACT[name]
+        parts.append(f"### `{name}`\n\n{t.description}\n")
+        parts.append("| column | type | required | rules | description |\n|---|---|---|---|---|")
+        for c in t.columns:
+            parts.append(f"| `{c.name}` | {c.dtype} | {'yes' if c.required else ''} | "
+                         f"{_rules_text(t, c)} | {c.description} |")
+        parts.append("")
+    return "\n".join(parts)

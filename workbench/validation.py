@@ -26,7 +26,12 @@ __all__ = ["ContractError", "TableResult", "contract_schema", "check_table", "RE
 
 log = logging.getLogger(__name__)
 
-REJECT_COLUMNS = ["table", "file", "row", "line", "column", "value", "reason"]
+REJECT_COLUMNS = ["table", "file", "row", "line", "column", "value", "rule", "reason"]
+_PROBLEM_COLUMNS = ["__idx", "column", "value", "rule", "reason"]
+#: The kind of problem behind each check name, for counting rejects by rule.
+_RULES = {"not_nullable": "empty", "range": "out of range", "allowed": "not an allowed value",
+          "after_as_of": "after as_of", "field_uniqueness": "duplicate key",
+          "multiple_fields_uniqueness": "duplicate key"}
 
 
 class ContractError(ValueError):
@@ -135,8 +140,11 @@ def check_table(
     excluded = int((~keep).sum())
     typed, source, problems = typed[keep], source[keep], problems[problems["__idx"].isin(typed.index[keep])]
     contract_cols = [c for c in table.column_names if c in typed]
-    problems = pd.concat([problems, _rule_problems(typed[contract_cols], table, as_of, parents,
-                                                  rejected_keys)])
+    rules = _rule_problems(typed[contract_cols], table, as_of, parents, rejected_keys)
+    # a value that did not parse is also empty: say it once, as unreadable
+    unreadable = pd.MultiIndex.from_frame(problems[["__idx", "column"]])
+    echo = (rules["rule"] == "empty") & pd.MultiIndex.from_frame(rules[["__idx", "column"]]).isin(unreadable)
+    problems = pd.concat([problems, rules[~echo]])
     bad_idx = pd.Index(problems["__idx"].unique())
     rows = rows.loc[typed.index]
     rejects = _format_rejects(problems, rows, raw, table.name)
@@ -150,7 +158,7 @@ def check_table(
         reasons = rejects.groupby("row")["reason"].agg("; ".join)
         rejected_rows.insert(0, "row", rows.loc[bad_idx].to_numpy())
         rejected_rows["reasons"] = rejected_rows["row"].map(reasons).to_numpy()
-        rejected_rows = rejected_rows.drop_duplicates("row")
+        rejected_rows = rejected_rows.drop_duplicates("row").sort_values("row", kind="stable")
     if excluded:
         log.info("%s: %d of %d records excluded by the mapping's where: %s",
                  raw.file, excluded, read, mapping.where)
@@ -216,10 +224,11 @@ def _parse(source: pd.DataFrame, table: Table, mapping: TableMapping | None, dia
             problems.append(pd.DataFrame({
                 "__idx": idx, "column": name,
                 "value": source.loc[idx, name].astype("str").to_numpy(),
+                "rule": "unreadable value",
                 "reason": [f"{name} {v!r} is not {result.expected}" for v in source.loc[idx, name]],
             }))
     if not problems:
-        return typed, pd.DataFrame(columns=["__idx", "column", "value", "reason"])
+        return typed, pd.DataFrame(columns=_PROBLEM_COLUMNS)
     return typed, pd.concat(problems, ignore_index=True)
 
 
@@ -260,7 +269,7 @@ def _rule_problems(frame: pd.DataFrame, table: Table, as_of, parents, rejected_k
     schema = contract_schema(table, columns=list(frame.columns), as_of=as_of, parents=parents)
     try:
         schema.validate(frame, lazy=True)
-        return pd.DataFrame(columns=["__idx", "column", "value", "reason"])
+        return pd.DataFrame(columns=_PROBLEM_COLUMNS)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
     cases = cases[cases["index"].notna()]
@@ -271,10 +280,18 @@ def _rule_problems(frame: pd.DataFrame, table: Table, as_of, parents, rejected_k
             "__idx": group["index"].astype(int).to_numpy(),
             "column": group["column"].to_numpy(),
             "value": [_show(v) for v in group["failure_case"]],
+            "rule": _rule(str(check)),
             "reason": _reasons(str(check), group, frame, table, as_of, rejected_keys),
         }))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["__idx", "column", "value", "reason"])
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=_PROBLEM_COLUMNS)
+
+
+def _rule(check: str) -> str:
+    if check.startswith("reference:"):
+        return "unknown reference"
+    if check.startswith("order:"):
+        return "dates out of order"
+    return _RULES.get(check, check)
 
 
 def _show(value) -> str:
@@ -331,6 +348,6 @@ def _format_rejects(problems: pd.DataFrame, rows: pd.Series, raw: RawTable, tabl
         "line": pd.array(line, dtype="Int64") if raw.first_line is not None else pd.array(
             [pd.NA] * len(record), dtype="Int64"),
         "column": problems["column"].to_numpy(), "value": problems["value"].to_numpy(),
-        "reason": problems["reason"].to_numpy(),
+        "rule": problems["rule"].to_numpy(), "reason": problems["reason"].to_numpy(),
     })
     return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,134 @@
+"""The ``workbench`` command: demo data, validation, headless report runs.
+
+Exit codes (stable, for cron and CI):
+
+- 0: success (``validate``: the source loaded; rejected rows are listed but not fatal unless ``--strict``);
+- 1: some report failed (``run``), or rows were rejected with ``validate --strict``;
+- 2: bad usage: unknown option or parameter, bad schedule or mapping file;
+- 3: a fatal data problem: a file that cannot be read, a required column missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+log = logging.getLogger("workbench")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write the planted-truth demo company to files")
+    demo.add_argument("--out", required=True, type=Path, help="folder to write into")
+    demo.add_argument("--customers", type=int, default=4000, help="number of customers (default 4000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument("--format", choices=["csv", "parquet"], default="csv", dest="file_format")
+    demo.add_argument("--chunk-customers", type=int, default=100_000,
+                      help="customers generated per chunk: bounds memory for large sizes")
+
+    val = sub.add_parser("validate", help="load a source, check it against the contract, print the summary")
+    val.add_argument("data", help="folder of exports, a file, a DuckDB database, or 'demo'")
+    val.add_argument("--mapping", help="YAML mapping of the export's columns onto the contract")
+    val.add_argument("--as-of", help="analysis date: later dates are impossible (YYYY-MM-DD)")
+    val.add_argument("--rejects", type=Path, help="write the rejects (one line per problem) to this CSV")
+    val.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+
+    run = sub.add_parser("run", help="execute notebooks headless and render HTML reports")
+    run.add_argument("notebooks", nargs="*", help="notebook names (e.g. 00_data_quality); none = all")
+    run.add_argument("--all", action="store_true", help="run every notebook in notebooks/")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                     metavar=("NAME", "VALUE"), help="set a notebook parameter (repeatable)")
+    run.add_argument("--parameters", type=Path, help="YAML file of parameters")
+    run.add_argument("--schedule", type=Path, help="YAML schedule with a parameter grid")
+    run.add_argument("--out", type=Path, help="run folder (default reports/<run name>)")
+    run.add_argument("--name", default="latest", help="run name, used for the default --out")
+    run.add_argument("--show-code", action="store_true", help="show code cells in the HTML (trainers)")
+    run.add_argument("--workers", type=int, default=None, help="parallel processes (default: 2 or fewer)")
+    run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    run.add_argument("--notebooks-dir", type=Path, default=None, help="where the notebooks are")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from .mapping import MappingError
+    from .sources import SourceError
+    from .validation import ContractError
+
+    try:
+        return {"demo-data": _demo, "validate": _validate, "run": _run}[args.command](args)
+    except MappingError as exc:
+        _err(f"mapping error: {exc}")
+        return EXIT_USAGE
+    except (SourceError, ContractError) as exc:
+        _err(f"data error: {exc}")
+        return EXIT_DATA
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"workbench: {message}\n")
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _demo(args) -> int:
+    from . import demo
+
+    out = demo.write(args.out, customers=args.customers, seed=args.seed, file_format=args.file_format,
+                     chunk_customers=args.chunk_customers, progress=sys.stderr.isatty())
+    _out(f"demo company written to {out} ({args.customers} customers, seed {args.seed})")
+    return EXIT_OK
+
+
+def _validate(args) -> int:
+    from .dataset import load
+    from .quality import summary_text
+
+    crm = load(args.data, mapping=args.mapping, as_of=args.as_of)
+    _out(summary_text(crm))
+    if args.rejects is not None:
+        crm.rejects.to_csv(args.rejects, index=False)
+        _out(f"rejects written to {args.rejects}")
+    return EXIT_FAILED if (args.strict and not crm.ok) else EXIT_OK
+
+
+def _run(args) -> int:
+    from . import report
+
+    try:
+        parameters = report.load_parameters_file(args.parameters) if args.parameters else {}
+        parameters.update(report.parse_parameter_pairs(args.parameter))
+        if args.schedule:
+            result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
+                                         show_code=args.show_code or None, workers=args.workers,
+                                         notebooks_dir=args.notebooks_dir)
+        else:
+            names = None if (args.all or not args.notebooks) else args.notebooks
+            notebooks = report.resolve_notebooks(names, notebooks_dir=args.notebooks_dir)
+            out = args.out or Path("reports") / args.name
+            result = report.run(notebooks, parameters=parameters, out_dir=out,
+                                show_code=args.show_code, workers=args.workers or 1,
+                                timeout=args.timeout)
+    except report.ReportConfigError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    for r in result.reports:
+        _out(f"{r.status:6}  {r.duration_s:6.1f}s  {r.html}")
+    _out(f"index: {result.index}")
+    return EXIT_OK if result.ok else EXIT_FAILED
