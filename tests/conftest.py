@@ -1,0 +1,30 @@
+"""Shared fixtures: project paths, and the real datasets beside the checkout (skipped when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The folder of real public datasets; tests that use it skip with a reason when it is absent."""
+    if not REAL.is_dir():
+        pytest.skip(f"real datasets not found at {REAL} (they sit beside the checkout in CI "
+                    "and on developer machines; see ../shared/data/real/README.md)")
+    return REAL
+
+
+@pytest.fixture(autouse=True)
+def _run_from_root(monkeypatch):
+    """Tests use project-relative paths (data/mappings/...), whatever the invoking folder."""
+    monkeypatch.chdir(ROOT)

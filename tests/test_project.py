@@ -1,0 +1,84 @@
+"""Project promises: dependencies in step, notebooks clean, contract documented, README commands."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tomllib
+
+import yaml
+
+from workbench import contract
+
+# conda-forge names of the packages whose PyPI name differs
+CONDA_TO_PYPI = {"python-duckdb": "duckdb", "ibis-framework-core": "ibis-framework"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!\[ ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_environment_yml_declares_the_same_dependencies_as_pyproject(root):
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    pip = {_name(r) for r in project["dependencies"]} | {_name(r) for r in project["optional-dependencies"]["dev"]}
+    env = yaml.safe_load((root / "environment.yml").read_text())
+    conda = {CONDA_TO_PYPI.get(_name(d), _name(d)) for d in env["dependencies"] if isinstance(d, str)}
+    conda -= {"python", "pip"}
+    assert conda == pip
+
+
+def test_environment_yml_pins_match_pyproject(root):
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    pins = {_name(r): r[len(_name(r)):].split("[")[-1].lstrip("duckdb]") for r in project["dependencies"]}
+    env = yaml.safe_load((root / "environment.yml").read_text())
+    for dep in env["dependencies"]:
+        if isinstance(dep, str) and _name(dep) not in ("python", "pip"):
+            name = CONDA_TO_PYPI.get(_name(dep), _name(dep))
+            if name in pins:
+                assert dep[len(_name(dep)):] == pins[name], f"{name}: {dep} vs pyproject {pins[name]}"
+
+
+def _notebooks(root):
+    return sorted((root / "notebooks").glob("*.ipynb"))
+
+
+def test_committed_notebooks_have_no_outputs(root):
+    assert _notebooks(root), "no notebooks found"
+    for path in _notebooks(root):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"], f"{path.name}: a cell has outputs"
+                assert cell["execution_count"] is None, f"{path.name}: a cell has an execution count"
+
+
+def test_notebooks_open_with_a_title_and_a_literal_parameters_cell_and_define_nothing(root):
+    for path in _notebooks(root):
+        cells = json.loads(path.read_text())["cells"]
+        assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# "), path.name
+        params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(params) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
+        tree = ast.parse("".join(params[0]["source"]))
+        for node in tree.body:
+            assert isinstance(node, ast.AnnAssign), f"{path.name}: parameters must be `name: type = literal`"
+            ast.literal_eval(node.value)  # raises if not a literal
+        for cell in cells:
+            if cell["cell_type"] == "code":
+                for node in ast.walk(ast.parse("".join(cell["source"]))):
+                    assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), \
+                        f"{path.name}: notebooks call workbench; they define nothing"
+                assert "sys.path" not in "".join(cell["source"]), path.name
+
+
+def test_data_readme_documents_the_contract_as_code_says(root):
+    text = (root / "data" / "README.md").read_text()
+    assert contract.markdown() in text, "data/README.md is out of step: regenerate it from contract.markdown()"
+
+
+def test_ci_runs_the_readme_test_command(root):
+    readme = (root / "README.md").read_text()
+    ci = (root / ".ci" / "run").read_text()
+    assert "make test" in ci.split("\n")[-2] or "make test" in ci
+    assert re.search(r"^make test\b", readme, re.M)
+    assert re.search(r"^make reports\b", readme, re.M)
