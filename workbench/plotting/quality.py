@@ -1,21 +1,12 @@
-"""Plots: ``plot_*(table, *, ax=None) -> Axes``. The only module that imports matplotlib/seaborn.
-
-Each function draws a table that a compute function returned; it computes nothing itself.
-"""
+"""Plots of the data-quality views (:mod:`workbench.quality`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from ._base import axes as _axes
+
 __all__ = ["plot_volumes", "plot_rejects", "plot_reconciliation"]
-
-
-def _axes(ax, figsize=(9, 3.5)):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
 
 
 def plot_volumes(volumes: pd.DataFrame, *, columns=("orders", "new_buyers"), ax=None):

@@ -1,11 +1,8 @@
-"""Interactive explorers: ``explore_*(...) -> ipywidgets widget``, wrapping pure functions.
-
-They work in JupyterLab; static HTML reports leave them out and show tables instead.
-"""
+"""Explore the data-quality views interactively."""
 
 from __future__ import annotations
 
-from .dataset import CRMData
+from ..dataset import CRMData
 
 __all__ = ["explore_quality"]
 
@@ -15,7 +12,7 @@ def explore_quality(crm: CRMData):
     import ipywidgets as w
     from IPython.display import display
 
-    from .quality import reject_summary, table_profile
+    from ..quality import reject_summary, table_profile
 
     picker = w.Dropdown(options=list(crm.tables), description="Table")
     shown = w.IntSlider(value=10, min=5, max=200, step=5, description="Rows shown")
