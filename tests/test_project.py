@@ -28,15 +28,19 @@ def test_environment_yml_declares_the_same_dependencies_as_pyproject(root):
     assert conda == pip
 
 
+def _version_spec(requirement: str) -> str:
+    return re.sub(r"^[A-Za-z0-9_.-]+(\[[^\]]*\])?", "", requirement)
+
+
 def test_environment_yml_pins_match_pyproject(root):
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    pins = {_name(r): r[len(_name(r)):].split("[")[-1].lstrip("duckdb]") for r in project["dependencies"]}
+    pins = {_name(r): _version_spec(r) for r in project["dependencies"]}
     env = yaml.safe_load((root / "environment.yml").read_text())
     for dep in env["dependencies"]:
         if isinstance(dep, str) and _name(dep) not in ("python", "pip"):
             name = CONDA_TO_PYPI.get(_name(dep), _name(dep))
             if name in pins:
-                assert dep[len(_name(dep)):] == pins[name], f"{name}: {dep} vs pyproject {pins[name]}"
+                assert _version_spec(dep) == pins[name], f"{name}: {dep} vs pyproject {pins[name]}"
 
 
 def _notebooks(root):

@@ -12,6 +12,10 @@ there) and extra columns are dropped unless a mapping keeps them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Column", "Reference", "Table", "CONTRACT", "TABLE_ORDER", "DTYPES", "describe", "markdown", "table"]
 
@@ -253,7 +257,7 @@ def table(name: str) -> Table:
         ) from None
 
 
-def describe(name: str | None = None) -> "pd.DataFrame":
+def describe(name: str | None = None) -> pd.DataFrame:
     """The contract as a table: one line per column (of one table, or of all of them).
 
     Columns: table, column, type, required, rules, description.

@@ -17,7 +17,14 @@ import pandas as pd
 
 from .contract import CONTRACT, TABLE_ORDER
 from .mapping import Mapping, MappingError, TableMapping, load_mapping
-from .sources import DUCKDB_SUFFIXES, RawTable, SourceError, duckdb_tables, find_table_files, read_raw
+from .sources import (
+    DUCKDB_SUFFIXES,
+    RawTable,
+    SourceError,
+    duckdb_tables,
+    find_table_files,
+    read_raw,
+)
 from .validation import REJECT_COLUMNS, ContractError, TableResult, check_table
 
 __all__ = ["CRMData", "load", "DEMO"]
