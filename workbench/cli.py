@@ -120,15 +120,17 @@ def _run(args) -> int:
                                          notebooks_dir=args.notebooks_dir)
         else:
             names = None if (args.all or not args.notebooks) else args.notebooks
-            notebooks = report.resolve_notebooks(names, notebooks_dir=args.notebooks_dir)
+            notebooks = report.resolve_notebooks(names, notebooks_dir=args.notebooks_dir or "notebooks")
             out = args.out or Path("reports") / args.name
             result = report.run(notebooks, parameters=parameters, out_dir=out,
-                                show_code=args.show_code, workers=args.workers or 1,
-                                timeout=args.timeout)
-    except report.ReportConfigError as exc:
+                                show_code=args.show_code, workers=args.workers,
+                                timeout=args.timeout, notebooks_dir=args.notebooks_dir or "notebooks")
+    except report.RunConfigError as exc:
         _err(str(exc))
         return EXIT_USAGE
     for r in result.reports:
         _out(f"{r.status:6}  {r.duration_s:6.1f}s  {r.html}")
+        if r.error:
+            _err(f"{r.name} failed: {r.error}")
     _out(f"index: {result.index}")
-    return EXIT_OK if result.ok else EXIT_FAILED
+    return result.exit_code

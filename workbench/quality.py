@@ -91,19 +91,18 @@ def volumes_over_time(crm: CRMData, *, freq: str = "month") -> pd.DataFrame:
     parts = []
     if "orders" in crm:
         t = crm.table("orders")
-        period = t.order_date.truncate(unit)
-        lines = t.mutate(period=period).group_by("period").aggregate(
-            order_lines=t.count(), orders=t.order_id.nunique(), revenue=t.amount.sum(),
-            buyers=t.customer_id.nunique())
+        m = t.mutate(period=t.order_date.truncate(unit))
+        lines = m.group_by("period").aggregate(
+            order_lines=m.count(), orders=m.order_id.nunique(), revenue=m.amount.sum(),
+            buyers=m.customer_id.nunique())
         first = t.group_by("customer_id").aggregate(first=t.order_date.min())
         new = first.group_by(period=first["first"].truncate(unit)).aggregate(new_buyers=first.count())
         parts += [lines.to_pandas().set_index("period"), new.to_pandas().set_index("period")]
     for name, label in (("campaign_contacts", "contacts"), ("incidents", "incidents")):
         if name in crm and _DATED[name] in crm[name]:
             t = crm.table(name)
-            col = t[_DATED[name]]
-            agg = t.filter(col.notnull()).group_by(period=col.truncate(unit)).aggregate(
-                **{label: t.count()})
+            t = t.filter(t[_DATED[name]].notnull())
+            agg = t.group_by(period=t[_DATED[name]].truncate(unit)).aggregate(**{label: t.count()})
             parts.append(agg.to_pandas().set_index("period"))
     if not parts:
         return pd.DataFrame()

@@ -1,0 +1,233 @@
+"""HTML side of the report runner: sanitised nbconvert rendering, the run header, the index page.
+
+Private to :mod:`workbench.report`. Everything a report shows that comes from data goes through
+:func:`clean_html` (outputs and markdown) or :func:`html.escape` (header, index), so a customer
+named ``<script>alert(1)</script>`` is displayed as text, never run.
+
+Why not nbconvert's own ``sanitize_html=True`` alone: its ``clean_html`` filter allows only
+bleach's default tags plus div/pre/code/span/table/tr/td, so it escapes ``<th>``, ``<thead>``,
+``<tbody>`` (a pandas table loses its header row, shown as literal tags) and ``<h1>``/``<p>``
+from markdown cells. We keep ``sanitize_html=True`` (it also drops ``application/javascript``
+outputs) and replace the filter by one with a wider, still script-free allowlist.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+__all__ = ["clean_html", "header_cell", "render_report", "failure_page", "index_page"]
+
+_TAGS = frozenset(
+    """a abbr acronym b blockquote br caption code col colgroup dd del details div dl dt em
+    figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span
+    strong sub summary sup table tbody td tfoot th thead tr tt u ul var""".split()
+)
+_COMMON_ATTRIBUTES = ["class", "id", "title", "style", "align", "dir", "lang"]
+_ATTRIBUTES = {
+    "*": _COMMON_ATTRIBUTES,
+    "a": [*_COMMON_ATTRIBUTES, "href"],
+    "table": [*_COMMON_ATTRIBUTES, "border"],
+    "td": [*_COMMON_ATTRIBUTES, "colspan", "rowspan", "valign"],
+    "th": [*_COMMON_ATTRIBUTES, "colspan", "rowspan", "valign", "scope"],
+    "col": [*_COMMON_ATTRIBUTES, "span"],
+    "colgroup": [*_COMMON_ATTRIBUTES, "span"],
+    "ol": [*_COMMON_ATTRIBUTES, "start", "type"],
+}
+_IMG_ATTRIBUTES = {*_COMMON_ATTRIBUTES, "alt", "width", "height"}
+_RASTER_DATA_URI = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.IGNORECASE)
+_EXTRA_CSS = ["padding", "margin", "border", "border-left", "border-radius", "max-width"]
+#: <style> elements are dropped with their content before bleach runs (bleach would otherwise
+#: show the CSS as text); pandas' scoped table CSS is cosmetic, the lab theme styles tables.
+_STYLE_ELEMENT = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.IGNORECASE | re.DOTALL)
+_WIDGET_MIMETYPES = (
+    "application/vnd.jupyter.widget-view+json",
+    "application/vnd.jupyter.widget-state+json",
+)
+
+
+def _allow_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "img":
+        # Raster data URIs (notebook attachments) and http(s)/relative sources; never SVG data
+        # URIs or javascript:. bleach still checks the protocol after this filter.
+        if name == "src":
+            return not value.lower().startswith("data:") or bool(_RASTER_DATA_URI.match(value))
+        return name in _IMG_ATTRIBUTES
+    return name in _ATTRIBUTES.get(tag, _COMMON_ATTRIBUTES)
+
+
+def clean_html(element: Any) -> str:
+    """Sanitise an HTML fragment: keep tables, text styling and raster images, escape the rest.
+
+    Parameters
+    ----------
+    element : str or bytes
+        HTML from a ``text/html`` output, or a markdown cell already converted to HTML.
+
+    Returns
+    -------
+    str
+        The fragment with ``<script>``, event handlers (``onerror=``...), ``javascript:`` URLs,
+        iframes, forms and ``<style>`` elements removed or escaped into visible text.
+    """
+    import bleach
+    from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
+
+    text = element.decode() if isinstance(element, bytes) else str(element)
+    return bleach.clean(
+        _STYLE_ELEMENT.sub("", text),
+        tags=_TAGS,
+        attributes=_allow_attribute,
+        protocols={"http", "https", "mailto", "data"},
+        strip=False,
+        strip_comments=True,
+        css_sanitizer=CSSSanitizer(allowed_css_properties=[*ALLOWED_CSS_PROPERTIES, *_EXTRA_CSS]),
+    )
+
+
+def _value_html(value: Any) -> str:
+    # <code> keeps MathJax away from values holding '$'; newlines become <br> so a value can
+    # never end the surrounding markdown HTML block.
+    text = value if isinstance(value, str) else repr(value)
+    return "<code>" + html.escape(text).replace("\n", "<br>") + "</code>"
+
+
+def header_cell(
+    *,
+    title: str,
+    status: str,
+    error: str | None,
+    parameters: Mapping[str, Any],
+    given: Iterable[str],
+    started: str,
+    duration_s: float,
+) -> Any:
+    """Markdown cell stating the run: status, error, parameters used (escaped) and run date."""
+    import nbformat
+
+    given = set(given)
+    if status == "ok":
+        banner = '<p style="color: #1b5e20; font-weight: bold">Status: ok</p>'
+    else:
+        banner = (
+            '<p style="color: #ffffff; background-color: #b00020; font-weight: bold; '
+            f'font-size: 1.3em; padding: 0.4em">FAILED: {html.escape(error or "unknown error")}</p>'
+        )
+    rows = "".join(
+        f"<tr><td>{_value_html(name)}</td><td>{_value_html(value)}</td><td>"
+        f"{'runner' if name == 'output_dir' else 'given' if name in given else 'default'}"
+        "</td></tr>"
+        for name, value in parameters.items()
+    )
+    table = (
+        "<table><thead><tr><th>Parameter</th><th>Value</th><th>Source</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        if rows
+        else "<p>No parameters.</p>"
+    )
+    source = (
+        f'<div class="crm-report-header"><h2>{html.escape(title)}</h2>{banner}'
+        f"<p>Run {html.escape(started)}, {duration_s:.1f} s.</p>{table}</div>"
+    )
+    return nbformat.v4.new_markdown_cell(source, metadata={"tags": ["crm-report-header"]})
+
+
+def _drop_widgets(nb: Any) -> None:
+    """Remove ipywidgets state and views: the widget manager would render them with live JS."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            for mimetype in _WIDGET_MIMETYPES:
+                output.get("data", {}).pop(mimetype, None)
+        cell.outputs = [o for o in cell.get("outputs", []) if "data" not in o or o["data"]]
+
+
+def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
+    """Render an executed notebook to sanitised HTML with nbconvert's ``lab`` template.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook; copied, never modified.
+    title : str
+        Page title.
+    header : nbformat.NotebookNode
+        Cell from :func:`header_cell`, placed first.
+    show_code : bool
+        Show code cells' inputs and prompts (for trainers); hidden by default.
+    """
+    import copy
+
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(nb)
+    _drop_widgets(nb)
+    nb.cells.insert(0, header)
+    exporter = HTMLExporter(
+        template_name="lab",
+        sanitize_html=True,
+        filters={"clean_html": clean_html},
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=not show_code,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
+.ok {{ color: #1b5e20; font-weight: bold; }}
+.failed {{ color: #fff; background: #b00020; font-weight: bold; }}
+code {{ white-space: pre-wrap; }}
+</style></head>
+<body>
+{body}
+</body></html>
+"""
+
+
+def failure_page(*, title: str, message: str) -> str:
+    """Stand-alone page for a report that could not be rendered at all."""
+    body = (
+        f"<h1>{html.escape(title)}</h1><p class='failed'>FAILED</p>"
+        f"<pre>{html.escape(message)}</pre>"
+    )
+    return _PAGE.format(title=html.escape(title), body=body)
+
+
+def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
+    """Index of a run: one row per report with link, status, duration, parameters and error.
+
+    ``reports`` are :class:`workbench.report.ReportResult`; every value is escaped.
+    """
+    reports = list(reports)
+    rows = []
+    for r in reports:
+        href = html.escape(quote(r.html.name), quote=True)
+        params = "<br>".join(
+            f"{html.escape(str(k))} = {_value_html(v)}" for k, v in r.parameters.items()
+        )
+        rows.append(
+            f'<tr><td><a href="{href}">{html.escape(r.name)}</a></td>'
+            f'<td class="{html.escape(r.status)}">{html.escape(r.status)}</td>'
+            f"<td>{r.duration_s:.1f} s</td><td>{html.escape(r.notebook.name)}</td>"
+            f"<td>{params}</td><td>{_value_html(r.error) if r.error else ''}</td></tr>"
+        )
+    failed = sum(r.status != "ok" for r in reports)
+    body = (
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(created)}: {len(rows)} report(s), "
+        f"{failed} failed.</p><table><thead><tr><th>Report</th><th>Status</th><th>Duration</th>"
+        "<th>Notebook</th><th>Parameters</th><th>Error</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    return _PAGE.format(title=html.escape(title), body=body)
