@@ -15,6 +15,11 @@ def plot_volumes(volumes: pd.DataFrame, *, columns=("orders", "new_buyers"), ax=
 
     ax = _axes(ax)
     shown = [c for c in columns if c in volumes]
+    if volumes.empty:
+        ax.text(0.5, 0.5, "No dated table (orders, contacts, incidents) in this source",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
     if not shown:
         raise ValueError(f"none of {', '.join(columns)} in the volumes table ({', '.join(volumes.columns)})")
     long = volumes[shown].reset_index().melt("period", var_name="series", value_name="count")

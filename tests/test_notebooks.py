@@ -1,0 +1,59 @@
+"""Every notebook runs headless through the runner on the demo company, as `make reports` does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from workbench import report
+
+pytestmark = pytest.mark.notebook
+
+NOTEBOOKS = sorted(p.stem for p in report.resolve_notebooks(None, notebooks_dir="notebooks"))
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    return report.run(report.resolve_notebooks(None, notebooks_dir="notebooks"), out_dir=out,
+                      workers=2, progress=False)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_on_demo_data_and_renders(demo_run, name):
+    result = next(r for r in demo_run.reports if r.name == name)
+    assert result.status == "ok", f"{name} failed: {result.error}"
+    html = result.html.read_text(encoding="utf-8")
+    assert "data:image/png;base64" in html, f"{name}: no plot in the report"
+    summary = json.loads(result.html.with_name(f"{name}.summary.json").read_text())
+    assert summary["status"] == "ok" and summary["figures"], f"{name}: published no key figure"
+    manifest = json.loads(result.html.with_name(f"{name}.manifest.json").read_text())
+    assert manifest["parameters"]["data"] == "demo"
+
+
+def test_index_links_every_report(demo_run):
+    index = demo_run.index.read_text(encoding="utf-8")
+    for name in NOTEBOOKS:
+        assert f'href="{name}.html"' in index
+    assert demo_run.ok
+
+
+def test_data_quality_report_on_demo_reconciles(demo_run):
+    result = next(r for r in demo_run.reports if r.name == "00_data_quality")
+    figures = result.figures
+    assert figures["balanced"] is True
+    assert figures["rows_rejected"] == 0
+    assert figures["rows_read"] == figures["rows_accepted"] > 50_000
+
+
+def test_data_quality_report_on_a_french_export_through_a_mapping(tmp_path):
+    result = report.run(
+        report.resolve_notebooks(["00_data_quality"], notebooks_dir="notebooks"), out_dir=tmp_path,
+        parameters={"data": "data/examples/fr_export", "mapping": "data/examples/fr_export/mapping.yml"},
+        workers=1, progress=False)
+    assert result.ok, result.reports[0].error
+    figures = result.reports[0].figures
+    assert (figures["rows_read"], figures["rows_accepted"], figures["rows_rejected"]) == (13, 13, 0)
+    html = result.reports[0].html.read_text(encoding="utf-8")
+    assert "clients.csv" in html and "ventes.csv" in html  # the reconciliation names each file
