@@ -243,12 +243,12 @@ def _validate(raws: dict[str, RawTable], *, mapping, as_of, source, notes, truth
 
 def _rejected_keys(result: TableResult, key: str) -> pd.Index:
     """Keys of the rows of a parent table that were rejected, to explain cascaded rejects."""
-    keyed = result.rejects[result.rejects["column"] == key]["value"]
-    raw_cols = [c for c in result.rejected_rows.columns if c not in ("row", "reasons")]
-    values = set(keyed)
-    if key in raw_cols:
-        values |= set(result.rejected_rows[key].dropna().astype("str").str.strip())
-    return pd.Index(sorted(values - set(result.accepted[key].dropna())))
+    if result.n_rejected == 0:
+        return pd.Index([], dtype="str")
+    keys = result.rejects.loc[result.rejects["column"] == key, "value"]
+    if key in result.rejected_rows:
+        keys = pd.concat([keys, result.rejected_rows[key].dropna().astype("str").str.strip()])
+    return pd.Index(keys.unique()).difference(pd.Index(result.accepted[key].dropna()))
 
 
 def _load_demo(*, as_of, seed, customers, tables) -> CRMData:
