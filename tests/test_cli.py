@@ -29,3 +29,30 @@ def test_bad_mapping_exits_2(tmp_path, capsys):
 
 def test_unknown_subcommand_exits_2():
     assert main(["frobnicate"]) == 2
+
+
+def test_demo_data_writes_every_table_and_the_truth(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo-data", "--out", str(out), "--customers", "300", "--seed", "3"]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted([f"{t}.csv" for t in ("customers", "orders", "products", "campaigns",
+                                                     "campaign_contacts", "incidents", "price_survey")]
+                             + ["customers_truth.csv", "truth.json"])
+    assert "300 customers, seed 3" in capsys.readouterr().out
+    # the written company loads through the contract with nothing rejected
+    assert main(["validate", str(out), "--as-of", "2025-12-31", "--strict"]) == 0
+
+
+def test_run_rejects_an_unknown_parameter_before_running(tmp_path, capsys):
+    code = main(["run", "00_data_quality", "-p", "as_off", "2025-01-01", "--out", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "as_off" in err and "as_of" in err  # names the typo and the parameter meant
+    assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def test_run_executes_a_notebook_with_parameters(tmp_path, capsys):
+    code = main(["run", "00_data_quality", "-p", "data", "data/examples/fr_export",
+                 "-p", "mapping", "data/examples/fr_export/mapping.yml", "--out", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "00_data_quality.html").exists() and (tmp_path / "index.html").exists()
