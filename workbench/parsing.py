@@ -34,6 +34,8 @@ class Dialect:
     decimal: str | None = None
     thousands: str | None = None
     date_format: str | None = None
+    #: Strip spaces around text values: exports pad them; typed sources (Parquet, DuckDB) keep theirs.
+    trim: bool = True
 
 
 @dataclass
@@ -48,7 +50,7 @@ def parse_column(raw: pd.Series, column: Column, dialect: Dialect = Dialect()) -
     """Parse `raw` to the contract dtype of `column`; unparseable values become missing and are flagged."""
     kind = column.dtype
     if kind == "string":
-        return _parse_string(raw, column)
+        return _parse_string(raw, column, trim=dialect.trim)
     if kind in ("float", "int"):
         return _parse_number(raw, integer=kind == "int", dialect=dialect)
     if kind in ("date", "datetime"):
@@ -67,10 +69,12 @@ def _as_text(raw: pd.Series) -> pd.Series:
     return out.where(raw.notna())
 
 
-def _parse_string(raw: pd.Series, column: Column) -> ParseResult:
+def _parse_string(raw: pd.Series, column: Column, *, trim: bool = True) -> ParseResult:
     if pd.api.types.is_float_dtype(raw) and raw.dropna().mod(1).eq(0).all():
         raw = raw.astype("Int64")  # ids that a typed source stored as floats: 12.0 -> "12"
-    text = _as_text(raw).str.strip()
+    text = _as_text(raw)
+    if trim:
+        text = text.str.strip()
     text = text.where(text != "")
     if column.allowed:
         canon = {v.lower(): v for v in column.allowed}

