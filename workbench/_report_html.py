@@ -14,6 +14,7 @@ outputs) and replace the filter by one with a wider, still script-free allowlist
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -135,6 +136,11 @@ def header_cell(
     return nbformat.v4.new_markdown_cell(source, metadata={"tags": ["crm-report-header"]})
 
 
+#: What a report shows in place of an interactive widget.
+WIDGET_NOTE = ("*Interactive explorer: open this notebook in JupyterLab to use it. "
+               "The tables and plots above show the values this run used.*")
+
+
 def _drop_widgets(nb: Any) -> None:
     """Remove ipywidgets state and views: the widget manager would render them with live JS."""
     nb.metadata.pop("widgets", None)
@@ -142,9 +148,25 @@ def _drop_widgets(nb: Any) -> None:
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
-            for mimetype in _WIDGET_MIMETYPES:
-                output.get("data", {}).pop(mimetype, None)
+            data = output.get("data", {})
+            if any(m in data for m in _WIDGET_MIMETYPES):
+                # the text fallback ("VBox(children=...") means nothing to a reader: say what it is
+                data.clear()
+                data["text/markdown"] = WIDGET_NOTE
         cell.outputs = [o for o in cell.get("outputs", []) if "data" not in o or o["data"]]
+
+
+class _NoAltTextWarning(logging.Filter):
+    """nbconvert warns that plots have no alt text on every report: true, known, not actionable."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Alternative text is missing" not in record.getMessage()
+
+
+def _quiet_alt_text_warning() -> None:
+    log = logging.getLogger("traitlets")
+    if not any(isinstance(f, _NoAltTextWarning) for f in log.filters):
+        log.addFilter(_NoAltTextWarning())
 
 
 def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
@@ -168,6 +190,7 @@ def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
     nb = copy.deepcopy(nb)
     _drop_widgets(nb)
     nb.cells.insert(0, header)
+    _quiet_alt_text_warning()
     exporter = HTMLExporter(
         template_name="lab",
         sanitize_html=True,
