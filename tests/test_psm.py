@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import workbench as wb
 from workbench.psm import (
     ANSWERS,
     JAPANESE_NAMES,
     TooFewRespondentsError,
     curve_crossings,
     newton_miller_smith,
+    nms_by_group,
     price_sensitivity_meter,
     psm_by_group,
     psm_curves,
+    psm_group_results,
 )
-
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
-PSM_JP = REAL / "psm_jp" / "psm_rawdata.csv"
 
 
 def survey(rows, **extra) -> pd.DataFrame:
@@ -107,6 +106,10 @@ def test_to_frame_and_summary(tiny):
     res = price_sensitivity_meter(tiny, min_respondents=4)
     frame = res.to_frame()
     assert list(frame.index) == ["pmc", "pme", "opp", "ipp", "range_low", "range_high"]
+    # PMC crosses between 2 and 3, where too_cheap falls from 1/2 to 0: 1/2 - (1/2)(2/3) = 1/6
+    assert frame.loc["pmc", ["kind", "low", "high"]].tolist() == ["cross", 2, 3]
+    assert frame.loc["pmc", "share"] == pytest.approx(1 / 6)
+    assert frame.loc["opp", ["kind", "share"]].tolist() == ["tie", 0]
     assert frame.loc["ipp", ["first", "second"]].tolist() == ["cheap", "expensive"]
     assert res.summary()["range_high"] == 5 and res.summary()["used"] == 4
 
@@ -121,20 +124,25 @@ def test_step_grid_runs_from_floor_to_ceil(tiny):
 # --- psm_jp, the published Japanese PSM exercise ------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def psm_jp_crm(real_data):
+    """The Japanese survey, loaded as any user would: through the shipped column mapping."""
+    return wb.load(real_data / "psm_jp", mapping="data/mappings/psm_jp.yml")
+
+
 @pytest.fixture
-def psm_jp() -> pd.DataFrame:
-    if not PSM_JP.exists():
-        pytest.skip(f"real data not found at {PSM_JP} (the shared/ folder beside the checkout)")
-    raw = pd.read_csv(PSM_JP, encoding="utf-8-sig")
-    return raw.rename(
-        columns={
-            "sample number": "respondent_id",
-            "高い": "expensive",
-            "安い": "cheap",
-            "高すぎる": "too_expensive",
-            "安すぎる": "too_cheap",
-        }
-    )
+def psm_jp(psm_jp_crm) -> pd.DataFrame:
+    return psm_jp_crm["price_survey"]
+
+
+@pytest.mark.realdata
+def test_psm_jp_loads_through_the_mapping(psm_jp_crm):
+    survey = psm_jp_crm["price_survey"]
+    assert psm_jp_crm.rejects.empty and len(survey) == 36
+    assert survey["product_id"].unique().tolist() == ["psm_jp"]
+    # respondent 2 as the file holds it: 安すぎる 88, 安い 198, 高い 358, 高すぎる 398
+    row = survey.set_index("respondent_id").loc["2", list(ANSWERS)]
+    assert row.tolist() == [88, 198, 358, 398]
 
 
 @pytest.mark.realdata
@@ -441,3 +449,198 @@ def test_nms_tied_anchors():
     )
     res = newton_miller_smith(tied, grid=1, min_respondents=2)
     np.testing.assert_allclose(res.table["trial"], [0, 0.2, 0.7, 0.1, 0])
+
+
+# --- ties counted half (answers rounded to a price step) -----------------------------------
+
+
+# TINY with an answer equal to p counting one half:
+#   too_cheap  p=1: (4+2)/8 = 3/4, p=2: (2+0)/8 = 1/4, p=3: 0
+#   cheap      p=2: (4+3)/8 = 7/8, p=3: (3+1)/8 = 1/2, p=4: 1/8;  not_cheap = 1 - cheap
+#   expensive  p=4: (2+0)/8 = 1/4, p=5: (3+2)/8 = 5/8, p=6: 7/8
+#   too_exp.   p=5: 1/8, p=6: 3/8, p=7: 6/8;                     not_expensive = 1 - expensive
+# PMC: p=2: 1/4 - 1/8 = 1/8, p=3: 0 - 1/2 -> 2 + (1/8)/(5/8) = 2.2
+# PME: p=5: 1/8 - 3/8 = -1/4, p=6: 3/8 - 1/8 = 1/4 -> 5.5
+# IPP: p=3: 1/2 - 0, p=4: 1/8 - 1/4 -> 3 + (1/2)/(5/8) = 3.8;  OPP: tie over [3, 4] -> 3.5
+def test_ties_half_by_hand(tiny):
+    res = price_sensitivity_meter(tiny, min_respondents=4, ties="half")
+    assert res.points == pytest.approx({"pmc": 2.2, "pme": 5.5, "opp": 3.5, "ipp": 3.8})
+    assert list(res.curves["cheap"]) == [1, 0.875, 0.5, 0.125, 0, 0, 0]
+    assert res.settings["ties"] == "half"
+    with pytest.raises(ValueError, match="cheap_rule only applies with ties='count'"):
+        price_sensitivity_meter(tiny, min_respondents=4, ties="half", cheap_rule=">")
+    with pytest.raises(ValueError, match="ties='both': use 'count' or 'half'"):
+        psm_curves(tiny, ties="both")
+
+
+def test_group_results_keep_curves_and_skip_small_groups(tiny):
+    data = pd.concat(
+        [tiny.assign(persona="A"), tiny.iloc[:2].assign(persona="B")], ignore_index=True
+    )
+    results = psm_group_results(data, by="persona", min_respondents=4)
+    assert list(results) == ["A"]
+    assert results["A"].points == pytest.approx({"pmc": 8 / 3, "pme": 5, "opp": 3.5, "ipp": 3.75})
+    assert results["A"].prices()["range_high"] == 5
+
+
+def test_nms_by_group_with_a_cost_column():
+    data = pd.concat([NMS.assign(product_id="P", cost=4.5), NMS.assign(product_id="Q", cost=9.0)])
+    table = nms_by_group(data, by="product_id", unit_cost="cost", grid=1, min_respondents=2)
+    p, q = table.set_index("product_id").loc["P"], table.set_index("product_id").loc["Q"]
+    # P: hand-computed above (profit optimum 8, 0.525); Q: cost 9 is above every price with buyers
+    assert (p["trial_price"], p["revenue_price"], p["profit_price"]) == (4, 5, 8)
+    assert p["profit"] == pytest.approx(0.525) and p["revenue"] == pytest.approx(2.8125)
+    assert q["status"] == "ok" and math.isnan(q["profit_price"])
+    assert "unit cost 9 is above every price with buyers" in q["reason"]
+    mixed = data.assign(cost=[4.5, 5.0, 9.0, 9.0])
+    bad = nms_by_group(mixed, by="product_id", unit_cost="cost", grid=1, min_respondents=2)
+    assert bad.loc[0, "status"] == "no result" and "2 different unit costs" in bad.loc[0, "reason"]
+    with pytest.raises(ValueError, match="no column 'cost'"):
+        nms_by_group(NMS.assign(product_id="P"), unit_cost="cost")
+
+
+# --- planted truth: the demo company's survey ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo():
+    crm = wb.load("demo", as_of="2025-12-31", seed=42, tables=["customers", "price_survey"])
+    personas = crm.customers_truth[["customer_id", "persona"]]  # the test may read the truth
+    survey = crm["price_survey"].merge(personas, on="customer_id", how="left")
+    return survey, crm.truth["pricing"]
+
+
+def _errors(table: pd.DataFrame, truth: dict, points=("PMC", "PME", "IPP")) -> pd.DataFrame:
+    rows = []
+    for row in table.itertuples():
+        planted = truth["concepts"][row.product_id]["by_persona"][row.persona]["points"]
+        rows.append({p: getattr(row, p.lower()) / planted[p] - 1 for p in points})
+    return pd.DataFrame(rows, index=[(r.product_id, r.persona) for r in table.itertuples()])
+
+
+def test_demo_survey_is_what_the_truth_says(demo):
+    survey, truth = demo
+    assert survey["persona"].notna().all()
+    assert len(survey) == truth["n_rows"] == 3218
+    flagged = sum(
+        price_sensitivity_meter(survey[survey["product_id"] == pid]).counts["non_monotone"]
+        for pid in ("NEW-BASIC", "NEW-PREMIUM")
+    )
+    # the truth counts answers that are not strictly increasing (70); the meter flags only
+    # answers that decrease (equal answers are allowed): one respondent gave two equal ones
+    assert (flagged, truth["n_non_monotone"]) == (69, 70)
+
+
+def test_planted_persona_ranges_recovered_within_5_percent(demo):
+    survey, truth = demo
+    table = psm_by_group(survey, by=["product_id", "persona"], monotone="exclude")
+    assert (table["status"] == "ok").all() and len(table) == 10
+    errors = _errors(table, truth)
+    assert errors.abs().max().max() < 0.05, errors.round(3)
+    # pinned, so that a change of method is noticed: worst PMC +4.5 % (rounded answers
+    # counted fully at p push "cheap" up by half a price step), worst PME -1.9 %
+    assert errors["PMC"].abs().max() == pytest.approx(0.045, abs=0.001)
+    assert errors["PME"].abs().max() == pytest.approx(0.019, abs=0.001)
+
+
+def test_ties_half_removes_the_rounding_bias(demo):
+    survey, truth = demo
+    table = psm_by_group(survey, by=["product_id", "persona"], monotone="exclude", ties="half")
+    errors = _errors(table, truth)
+    assert errors.abs().max().max() < 0.025, errors.round(3)
+    assert errors["PMC"].abs().max() == pytest.approx(0.023, abs=0.001)
+
+
+def test_planted_opp_rests_on_almost_nobody(demo):
+    # The planted answers are so concentrated that nobody finds a middle price too cheap or
+    # too expensive: both curves are 0 over an interval, the OPP is a tie at a share of
+    # 0.3 % at most and cannot recover the analytic crossing of two far tails. The report
+    # shows that share; the range ends cross at 6 % to 21 % and are recovered (above).
+    survey, _ = demo
+    results = psm_group_results(survey, by=["product_id", "persona"], monotone="exclude")
+    for key, res in results.items():
+        points = res.to_frame()
+        assert points.loc["opp", "kind"] == "tie" and points.loc["opp", "share"] < 0.005, key
+        assert points.loc[["pmc", "pme"], "share"].between(0.05, 0.25).all(), key
+
+
+def test_weighted_survey_recovers_the_customer_mixture(demo):
+    # weights make the respondents represent the customer base (truth "all"), not the sample
+    survey, truth = demo
+    for pid in ("NEW-PREMIUM", "NEW-BASIC"):
+        one = survey[survey["product_id"] == pid]
+        res = price_sensitivity_meter(one, monotone="exclude", weights="weight")
+        for point in ("PMC", "PME", "IPP"):
+            planted = truth["concepts"][pid]["all"]["points"][point]
+            assert res.points[point.lower()] == pytest.approx(planted, rel=0.05), (pid, point)
+
+
+def test_demo_nms_optima_order(demo):
+    survey, _ = demo
+    one = survey[survey["product_id"] == "NEW-PREMIUM"]
+    res = newton_miller_smith(one, unit_cost=125.0, weights="weight")
+    opt = res.optimal
+    # trial peaks first; revenue and then profit push the price up
+    assert opt["trial"] < opt["revenue"] < opt["profit"]
+    assert res.counts["excluded"] == 37 and res.counts["used"] == 1609 - 37
+
+
+# --- overview, sensitivity, totals ----------------------------------------------------------
+
+
+def test_survey_overview_counts_per_product(tiny):
+    odd = survey([(1, 5, 3, 6), (1, np.nan, 3, 4)]).assign(product_id=[None, "B"])
+    data = pd.concat([tiny.assign(product_id="A", weight=1.0), odd], ignore_index=True)
+    table = wb.psm.survey_overview(data).set_index("product_id")
+    assert list(table.index) == ["A", "(unnamed product)", "B"]
+    assert table.loc["A", ["respondents", "complete", "non_monotone"]].tolist() == [4, 4, 0]
+    assert bool(table.loc["A", "weights"]) and not bool(table.loc["A", "likelihoods"])
+    assert table.loc["(unnamed product)", "non_monotone"] == 1
+    assert table.loc["B", "complete"] == 0
+    assert (table.loc["A", "answers_from"], table.loc["A", "answers_to"]) == (1, 7)
+
+
+def test_psm_sensitivity_changes_one_choice_at_a_time(tiny):
+    table = wb.psm.psm_sensitivity(tiny, min_respondents=4)
+    # defaults already flag non-monotone answers and use no weights: those variants are left out
+    assert list(table.index) == [
+        "as set",
+        "ties counted half",
+        "cheap counted strictly (>)",
+        "no interpolation",
+        "narrower range",
+        "non-monotone repaired",
+    ]
+    assert table.loc["as set", "pmc"] == pytest.approx(8 / 3)
+    assert table.loc["ties counted half", ["pmc", "pme", "ipp"]].tolist() == pytest.approx(
+        [2.2, 5.5, 3.8]
+    )
+    assert table.loc["no interpolation", "pmc"] == 3
+    assert table.loc["narrower range", ["range_low", "range_high"]].tolist() == [3, 4.5]
+    few = wb.psm.psm_sensitivity(tiny, min_respondents=5, variants={"x": {"ties": "half"}})
+    assert "too few respondents" in few.loc["as set", "reason"]
+
+
+def test_psm_by_group_adds_a_total_per_product(tiny):
+    data = pd.concat([tiny.assign(persona="A"), tiny.assign(persona="B")], ignore_index=True)
+    table = psm_by_group(
+        data.assign(product_id="P"), by=["product_id", "persona"], total="(all)", min_respondents=4
+    )
+    assert table["persona"].tolist() == ["A", "B", "(all)"]
+    # the same answers twice: the total has the same points from twice the respondents
+    assert table.loc[2, "pmc"] == pytest.approx(8 / 3) and table.loc[2, "used"] == 8
+
+
+def test_nms_group_results_skip_groups_without_likelihoods():
+    data = pd.concat(
+        [NMS.assign(product_id="P"), NMS.drop(columns="likelihood_cheap").assign(product_id="Q")]
+    )
+    results = wb.psm.nms_group_results(data, by="product_id", grid=1, min_respondents=2)
+    assert list(results) == ["P"] and results["P"].optimal["revenue"] == 5
+
+
+def test_result_html_lists_counts_and_warnings(tiny):
+    odd = pd.concat([tiny, survey([(1, 5, 3, 6)]).assign(respondent_id="<b>odd</b>")])
+    html = price_sensitivity_meter(odd, min_respondents=4, monotone="exclude")._repr_html_()
+    assert "4 of 5 respondents used" in html and "1 excluded" in html
+    assert "&lt;b&gt;odd&lt;/b&gt;" in html and "<b>odd</b>" not in html  # escaped
