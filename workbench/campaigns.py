@@ -162,10 +162,6 @@ def _campaign_problems(cid, n, n_control, undated, cost_source, made):
 
 def write_tables(output_dir: str | Path, **tables: pd.DataFrame) -> list[Path]:
     """Write each table as ``campaign_<name>.csv`` in `output_dir` (created if needed)."""
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, frame in tables.items():
-        paths.append(out / f"campaign_{name}.csv")
-        frame.to_csv(paths[-1], index=False)
-    return paths
+    from .exports import write_tables as _write
+
+    return _write(output_dir, prefix="campaign_", **tables)

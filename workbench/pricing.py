@@ -244,13 +244,6 @@ def product_floors(
 
 def write_tables(output_dir, **tables: pd.DataFrame) -> list:
     """Write each table as ``price_<name>.csv`` in `output_dir` (created if needed)."""
-    from pathlib import Path
+    from .exports import write_tables as _write
 
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, frame in tables.items():
-        paths.append(out / f"price_{name}.csv")
-        frame.to_csv(paths[-1], index=False)
-    logger.info("wrote %s", ", ".join(p.name for p in paths))
-    return paths
+    return _write(output_dir, prefix="price_", **tables)
