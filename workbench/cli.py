@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="parallel processes (default: 2 or fewer)")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     run.add_argument("--notebooks-dir", type=Path, default=None, help="where the notebooks are")
+
+    rfm = sub.add_parser("rfm", help="score every customer (RFM, points, grade, segment, class) to CSV/Parquet")
+    rfm.add_argument("--data", required=True, help="folder of exports, a file, a DuckDB database, or 'demo'")
+    rfm.add_argument("--mapping", help="YAML mapping of the export's columns onto the contract")
+    rfm.add_argument("--as-of", required=True, help="analysis date (YYYY-MM-DD), inclusive")
+    rfm.add_argument("--out", required=True, type=Path, help="file to write: .csv or .parquet")
+    rfm.add_argument("--grid", default="", help="YAML scoring grid (default: data/grids/default_grid.yml)")
+    rfm.add_argument("--bins", type=int, default=5, help="quantile bins per dimension (default 5)")
+    rfm.add_argument("--seed", type=int, default=42, help="demo data only: seed (default 42)")
     return parser
 
 
@@ -70,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from .validation import ContractError
 
     try:
-        return {"demo-data": _demo, "validate": _validate, "run": _run}[args.command](args)
+        return {"demo-data": _demo, "validate": _validate, "run": _run, "rfm": _rfm}[args.command](args)
     except MappingError as exc:
         _err(f"mapping error: {exc}")
         return EXIT_USAGE
@@ -134,3 +143,41 @@ def _run(args) -> int:
             _err(f"{r.name} failed: {r.error}")
     _out(f"index: {result.index}")
     return result.exit_code
+
+
+def _rfm(args) -> int:
+    """Score every customer and write the per-customer table; exit 2 for a bad grid, 3 for bad data."""
+    import pandas as pd
+
+    from . import rfm
+    from .dataset import load
+
+    if args.out.suffix.lower() not in (".csv", ".parquet"):
+        _err(f"--out {args.out}: give a .csv or .parquet file")
+        return EXIT_USAGE
+    try:
+        as_of = pd.Timestamp(args.as_of)
+        grid = rfm.ScoringGrid.coerce(args.grid)
+    except ValueError as exc:  # a bad date, or rfm.GridError
+        _err(f"usage error: {exc}")
+        return EXIT_USAGE
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed)
+    try:
+        result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
+    except rfm.GridError as exc:
+        _err(f"grid error: {exc}")
+        return EXIT_USAGE
+    except rfm.RFMInputError as exc:
+        _err(f"data error: {exc}")
+        return EXIT_DATA
+    path = rfm.export(result, args.out)
+    counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.counts.items())
+    _out(f"{len(result.table):,} customers scored as of {as_of:%Y-%m-%d} -> {path} ({counts})")
+    _out(result.grade_summary().to_string(index=False))
+    _out(result.segment_report.sizes.to_string(index=False))
+    for note in [*crm.notes, *result.notes]:
+        _out(f"note: {note}")
+    if not crm.ok:
+        _out(f"note: {int(crm.quality['rejected'].sum()):,} rows were rejected at loading "
+             "(run `workbench validate` for the reasons)")
+    return EXIT_OK

@@ -1,86 +1,64 @@
-"""Recency, frequency, monetary value per customer, computed inside the engine.
+"""RFM scoring: recency, frequency, monetary value, quantile scores, grids, grades and segments.
 
-The aggregation is written once as an Ibis expression, so it runs inside DuckDB (the
-embedded default) on a pandas frame, a Parquet file or a database table alike, never as a
-Python loop over customers.
+The per-customer aggregation is written once as an Ibis expression, so it runs inside DuckDB
+(the embedded default) on a pandas frame, a Parquet file or a database table alike, never as a
+Python loop over customers. What follows (scores, points, grades, segments) works on the
+resulting table of one row per customer.
 
-Semantics, as of ``as_of`` (inclusive; later lines are ignored):
+Semantics, as of ``as_of`` (inclusive; later lines are ignored and counted):
 
 - a *purchase* is an order (``order_id``) with at least one line of positive amount;
-- ``frequency`` counts distinct purchases; several orders on the same day count separately;
+- ``frequency`` counts distinct purchases; several orders on the same day count separately
+  (a file without order ids, such as CDNOW, maps one line to one order);
 - ``monetary`` is the net amount of all lines: returns and cancellations (negative lines)
-  subtract; zero-amount lines (free samples) count for nothing;
-- ``recency_days`` is the number of days from the last purchase to ``as_of``;
-- customers with only returns or zero-amount lines have no purchase and no recency
-  (their ``monetary`` is still shown, so nothing disappears).
+  subtract; zero-amount lines (free samples) count for nothing. A cancelled or fully returned
+  order still counts as a purchase for F and R (the customer did order) but adds nothing to M;
+- ``recency_days`` is the number of days from the last purchase to ``as_of``; ``tenure_days``
+  from the first purchase;
+- ``status``: ``customer`` (at least one purchase), ``no purchase`` (only returns or zero-amount
+  lines: no recency, but ``monetary`` is shown so nothing disappears) or ``prospect`` (in the
+  customers table, no order line yet: frequency 0, monetary 0). Customers first contacted after
+  ``as_of`` are not known yet at that date and are left out (and counted).
+
+Scores, grids and segments: :class:`RFMScorer` (quantile scores learned on one period, reused on
+another), :class:`ScoringGrid` (bands -> points x weight -> letter grades), :class:`SegmentRules`
+(named segments by rules with precedence), and :func:`score`, which runs them all.
 """
 
 from __future__ import annotations
 
-import logging
+from pathlib import Path
 
-import pandas as pd
+from ._rfm_core import RFM_COLUMNS, RFMInputError, RFMScorer, rfm_expr, rfm_table
+from ._rfm_grid import DEFAULT_GRID_FILE, GridError, ScoringGrid
+from ._rfm_history import grade_changes, migration_matrix, score_history, segment_flows
+from ._rfm_kpis import concentration, pareto_curve, seasonality, seasonality_index, segment_kpis
+from ._rfm_pipeline import EXPORT_COLUMNS, RFMResult, export, score
+from ._rfm_presets import ARTICLE_GRID, DEFAULT_GRID
+from ._rfm_rfmcca import POTENTIAL_CLASSES, PotentialRules, association_rules, customer_profile
+from ._rfm_segments import (
+    DEFAULT_SEGMENTS,
+    INACTIVE_SEGMENTS,
+    PROSPECT,
+    UNASSIGNED,
+    SegmentReport,
+    SegmentRules,
+)
 
-__all__ = ["rfm_table", "rfm_expr", "RFM_COLUMNS"]
+__all__ = [
+    "rfm_table", "rfm_expr", "RFM_COLUMNS", "RFMInputError", "RFMScorer",
+    "ScoringGrid", "GridError", "ARTICLE_GRID", "DEFAULT_GRID", "DEFAULT_GRID_FILE",
+    "SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "INACTIVE_SEGMENTS", "PROSPECT", "UNASSIGNED",
+    "PotentialRules", "POTENTIAL_CLASSES", "customer_profile", "association_rules",
+    "segment_kpis", "seasonality", "seasonality_index", "pareto_curve", "concentration",
+    "score_history", "migration_matrix", "segment_flows", "grade_changes",
+    "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid",
+]
 
-log = logging.getLogger(__name__)
+def write_default_grid(path: str | Path) -> Path:
+    """Write the default grid as YAML to `path`, as a starting point to edit."""
+    import yaml
 
-RFM_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "first_purchase",
-               "last_purchase", "tenure_days", "lines"]
-
-
-def _as_ibis(orders):
-    import ibis
-
-    if isinstance(orders, ibis.Table):
-        return orders
-    if isinstance(orders, pd.DataFrame):
-        missing = {"customer_id", "order_id", "order_date", "amount"} - set(orders.columns)
-        if missing:
-            raise ValueError(f"orders lacks the column(s) {', '.join(sorted(missing))} that RFM needs")
-        return ibis.memtable(orders[["customer_id", "order_id", "order_date", "amount"]])
-    raise TypeError(f"orders must be a pandas DataFrame or an Ibis table, not {type(orders).__name__}")
-
-
-def rfm_expr(orders, *, as_of: str | pd.Timestamp):
-    """The RFM aggregation as an Ibis expression (not yet executed)."""
-    import ibis
-
-    as_of = pd.Timestamp(as_of)
-    t = _as_ibis(orders)
-    t = t.filter(t.order_date.cast("date") <= as_of.date())
-    purchase_date = ibis.cases((t.amount > 0, t.order_date.cast("date")), else_=None)
-    purchase_order = ibis.cases((t.amount > 0, t.order_id), else_=None)
-    agg = t.group_by("customer_id").aggregate(
-        frequency=purchase_order.nunique(),
-        monetary=t.amount.sum(),
-        first_purchase=purchase_date.min(),
-        last_purchase=purchase_date.max(),
-        lines=t.count(),
-    )
-    as_of_date = ibis.literal(as_of.date())
-    return agg.mutate(
-        recency_days=as_of_date.delta(agg.last_purchase, unit="day"),
-        tenure_days=as_of_date.delta(agg.first_purchase, unit="day"),
-    ).select(*RFM_COLUMNS)
-
-
-def rfm_table(orders, *, as_of: str | pd.Timestamp) -> pd.DataFrame:
-    """One row per customer with an order line up to `as_of`: recency, frequency, monetary, tenure.
-
-    Parameters
-    ----------
-    orders
-        Order lines with canonical columns (pandas DataFrame), or an Ibis table (for
-        example ``ibis.read_parquet(...)`` or ``crm.table("orders")``).
-    as_of
-        Analysis date, inclusive.
-    """
-    out = rfm_expr(orders, as_of=as_of).to_pandas()
-    out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    out["monetary"] = out["monetary"].astype("float64")
-    for col in ("recency_days", "tenure_days", "frequency", "lines"):
-        out[col] = out[col].astype("Int64")
-    for col in ("first_purchase", "last_purchase"):
-        out[col] = pd.to_datetime(out[col])
-    return out
+    path = Path(path)
+    path.write_text(yaml.safe_dump(DEFAULT_GRID, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
