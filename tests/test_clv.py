@@ -23,6 +23,7 @@ from workbench.clv import (
     ParetoNBDFitter,
     expected_vs_actual_by_period,
     holdout_check,
+    p_alive_matrix,
     rfm_summary,
 )
 
@@ -384,3 +385,154 @@ def test_tracking_cdnow(bgf, cdnow_orders, cdnow_summary):
     assert track.loc[39, "expected_cumulative"] == pytest.approx(2457, rel=0.02)
     assert track.loc[78, "expected_cumulative"] == pytest.approx(
         track.loc[78, "actual_cumulative"], rel=0.05)
+
+
+# --------------------------------------------------------------------------- through the contract
+
+
+@pytest.fixture(scope="module")
+def cdnow_crm(cdnow_dir):
+    import workbench as wb
+
+    return wb.load(cdnow_dir, mapping="data/mappings/cdnow_sample.yml")
+
+
+@pytest.mark.realdata
+def test_raw_cdnow_through_the_contract_gives_the_published_summary_and_fit(cdnow_crm, cdnow_summary):
+    """CDNOW_sample.txt read by wb.load with data/mappings/cdnow_sample.yml: same summary, same fit."""
+    q = cdnow_crm.quality.set_index("table").loc["orders"]
+    assert (q["read"], q["accepted"], q["rejected"], q["excluded"]) == (6919, 6919, 0, 0)
+    s = rfm_summary(cdnow_crm["orders"], calibration_end="1997-09-30")
+    s.index = s.index.astype(int)
+    s = s.sort_index()
+    assert s.index.equals(cdnow_summary.index)
+    for col in ("frequency", "recency", "T"):
+        np.testing.assert_array_equal(s[col], cdnow_summary[col])
+    assert (s["monetary_value"] - cdnow_summary["monetary_value"]).abs().max() <= 0.005 + 1e-9
+    fit = BetaGeoFitter().fit(s)
+    for name, value in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
+        assert fit.params_[name] == pytest.approx(value, rel=0.01), name
+    assert fit.log_likelihood_ == pytest.approx(-9582.43, abs=0.01)
+    assert fit.conditional_expected_number_of_purchases_up_to_time(39, 2, 30.43, 38.86) == pytest.approx(
+        1.226, abs=0.005)
+    pnf = ParetoNBDFitter().fit(s)
+    for name, value in {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}.items():
+        assert pnf.params_[name] == pytest.approx(value, rel=0.01), name
+    ggf = GammaGammaFitter().fit(s)
+    for name, value in {"p": 6.25, "q": 3.74, "v": 15.44}.items():
+        assert ggf.params_[name] == pytest.approx(value, rel=0.01), name
+
+
+@pytest.fixture(scope="module")
+def cdnow_lv(cdnow_crm):
+    from workbench.clv import LifetimeValue
+
+    return LifetimeValue(model="bg/nbd").fit(cdnow_crm["orders"], calibration_end="1997-09-30")
+
+
+@pytest.mark.realdata
+def test_lifetime_value_estimator_on_cdnow(cdnow_lv, cdnow_crm):
+    lv, orders = cdnow_lv, cdnow_crm["orders"]
+    assert lv.counts_ == {"customers": 2357, "first_purchase_after_calibration": 0,
+                          "with_repeat_purchases": 946, "repeat_value_not_positive": 0}
+    params = lv.parameters().set_index("parameter")["estimate"]
+    np.testing.assert_allclose(params[["r", "alpha", "a", "b", "p", "q", "gamma"]],
+                               [0.2426, 4.4136, 0.7929, 2.4259, 6.25, 3.744, 15.44], rtol=2e-3)
+    scores = lv.score(orders, as_of="1997-09-30", horizon_months=12, discount_rate=0.10)
+    one = scores.loc["0001"]  # the published example customer: x 2, t_x 30.43, T 38.86
+    assert (one["frequency"], one["purchases"]) == (2, 3)
+    assert (one["first_purchase"], one["last_purchase"]) == (pd.Timestamp("1997-01-01"), pd.Timestamp("1997-08-02"))
+    assert one["p_alive"] == pytest.approx(0.7266, abs=1e-4)
+    # the CLV is GammaGammaFitter.customer_lifetime_value with months of 365.25/12 days and the
+    # yearly rate turned monthly
+    s = lv.summary_at(orders, as_of="1997-09-30")
+    same = lv.spend_.customer_lifetime_value(lv.transactions_, s, time=12, discount_rate=1.1 ** (1 / 12) - 1,
+                                             freq_days=7.0, period_days=365.25 / 12)
+    np.testing.assert_allclose(scores["clv"], same.reindex(scores.index), rtol=1e-9)
+    assert scores["clv"].sum() == pytest.approx(72403.35, abs=0.01)
+    assert scores.attrs["horizon_months"] == 12 and scores.attrs["discount_rate"] == 0.10
+
+
+@pytest.mark.realdata
+def test_forecast_against_the_holdout_on_cdnow(cdnow_lv, cdnow_crm, cdnow_holdout):
+    lv, orders = cdnow_lv, cdnow_crm["orders"]
+    fva = lv.forecast_vs_actual(orders, observation_end="1998-06-30")
+    assert fva["period_end"].dt.strftime("%Y-%m").tolist()[0] == "1997-10" and len(fva) == 9
+    assert fva["period_end"].iloc[-1] == pd.Timestamp("1998-06-30")
+    # the months add up to the holdout: 1,882 repeat purchases, $70,976.39; no new customer in a cohort
+    assert fva["actual_purchases"].sum() == cdnow_holdout["frequency_holdout"].sum() == 1882
+    assert fva["actual_revenue"].sum() == pytest.approx(70976.39, abs=0.005)
+    assert fva["new_customer_revenue"].sum() == 0
+    # expected purchases over the 273 days = the model's conditional expectation, summed
+    s = lv.summary_
+    total = lv.transactions_.conditional_expected_number_of_purchases_up_to_time(273 / 7, s).sum()
+    assert fva["expected_purchases"].sum() == pytest.approx(total, rel=1e-9)
+    assert total == pytest.approx(1653.41, abs=0.01)  # the BG/NBD under-forecasts CDNOW's holdout by 12 %
+    fc = lv.forecast(orders, as_of="1998-06-30", months=6)
+    assert fc["period_end"].dt.strftime("%Y-%m").tolist() == ["1998-07", "1998-08", "1998-09", "1998-10",
+                                                             "1998-11", "1998-12"]
+    assert (np.diff(fc["expected_purchases"]) < 15).all()  # a slowly declining cohort
+
+
+@pytest.mark.realdata
+def test_probability_no_purchase_and_p_alive_matrix(cdnow_lv):
+    lv = cdnow_lv
+    r, alpha = lv.transactions_.params_["r"], lv.transactions_.params_["alpha"]
+    s = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 30.43], "T": [38.86, 38.86]}, index=["new", "x2"])
+    p0 = lv.probability_no_purchase(s, days=39 * 7)
+    # never came back: alive for the BG/NBD, so only the silent-but-alive part counts
+    assert p0["new"] == pytest.approx(((alpha + 38.86) / (alpha + 38.86 + 39)) ** r, rel=1e-12)
+    alive = lv.transactions_.conditional_probability_alive(s)
+    silent = ((alpha + 38.86) / (alpha + 38.86 + 39)) ** (r + 2)
+    assert p0["x2"] == pytest.approx(1 - alive["x2"] * (1 - silent), rel=1e-12)
+    m = p_alive_matrix(lv.transactions_, T=38.86, max_frequency=5, recency_steps=3)
+    assert len(m) == 1 + 5 * 2  # x = 0 has one cell; times since last 0, 19.43 (38.86 needs x = 0)
+    cell = m[(m["frequency"] == 2) & (m["time_since_last"] == 19.43)]["p_alive"].item()
+    assert cell == pytest.approx(lv.transactions_.conditional_probability_alive(2, 19.43, 38.86))
+    assert m.loc[m["frequency"] == 0, "p_alive"].item() == 1.0
+
+
+@pytest.mark.realdata
+def test_compare_models_on_cdnow(cdnow_orders):
+    from workbench.clv import compare_models
+
+    table = compare_models(cdnow_orders, calibration_end="1997-09-30", observation_end="1998-06-30")
+    assert table["status"].tolist() == ["ok", "ok"]
+    assert table.loc["bg/nbd", "log_likelihood"] == pytest.approx(-9582.43, abs=0.01)
+    assert table.loc["pareto/nbd", "log_likelihood"] == pytest.approx(-9594.98, abs=0.01)
+    assert table["holdout_actual"].tolist() == [1882, 1882]
+    assert table.loc["pareto/nbd", "holdout_predicted"] == pytest.approx(1665.5, abs=0.1)
+
+
+def test_lifetime_value_input_errors(tiny_orders):
+    from workbench.clv import LifetimeValue
+
+    with pytest.raises(ValueError, match="model='nbd'"):
+        LifetimeValue(model="nbd").fit(tiny_orders, calibration_end="2024-01-31")
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        LifetimeValue().score(tiny_orders, as_of="2024-01-31")
+
+
+def test_compare_models_reports_a_model_that_does_not_converge():
+    from workbench.clv import compare_models
+
+    # nobody ever comes back: no purchase rate can be estimated, by either model
+    orders = pd.DataFrame({"customer_id": [f"c{i}" for i in range(40)],
+                           "order_date": pd.date_range("2024-01-01", periods=40, freq="D"),
+                           "amount": 10.0})
+    table = compare_models(orders, calibration_end="2024-03-31", observation_end="2024-06-30")
+    assert list(table.index) == ["bg/nbd", "pareto/nbd"]  # the failure is a row, not an exception
+    assert table.loc["bg/nbd", "status"].startswith("did not converge: ")
+    assert np.isnan(table.loc["bg/nbd", "log_likelihood"])
+
+
+def test_split_summary_by_hand(tiny_orders):
+    from workbench.clv import split_summary
+
+    s = split_summary(tiny_orders, calibration_end="2024-01-31", observation_end="2024-02-29")
+    assert list(s.index) == ["calibration", "holdout", "after"]
+    # calibration: 9 lines; purchase days A 01-01, 01-08, 01-22, B 01-10, 01-31 (C's return is none)
+    assert s.loc["calibration", ["order_lines", "purchase_days", "buyers", "new_buyers"]].tolist() == [9, 5, 2, 2]
+    assert s.loc["holdout", ["days", "order_lines", "purchase_days", "buyers", "new_buyers"]].tolist() == [
+        29, 3, 2, 2, 1]
+    assert s.loc["after", "order_lines"] == 1

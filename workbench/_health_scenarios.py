@@ -1,0 +1,147 @@
+"""The scenario table of the action plan (private to :mod:`workbench.health`).
+
+A scenario says which customers an action is for (``condition``, a true/false expression over
+the columns of the health table, evaluated by :meth:`pandas.DataFrame.eval`), what to do
+(``action``), through which channels in order of preference (``channel``: ``phone|email``),
+and how long to wait before the same scenario may reach the same customer again
+(``cooldown_days``). Scenarios are tried in the order given: the first one that matches, is
+out of cooldown and has a consented channel gives the customer's next action.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Scenarios", "DEFAULT_SCENARIOS", "CONSENT_COLUMNS"]
+
+#: Default scenarios, in priority order.
+DEFAULT_SCENARIOS: list[dict] = [
+    {"scenario": "complaint_follow_up", "trigger": "a complaint in the last 30 days",
+     "condition": "days_since_complaint <= 30",
+     "action": "satisfaction survey on how the complaint was handled, with a callback offer",
+     "channel": "phone|email", "cooldown_days": 90},
+    {"scenario": "rescue", "trigger": "tolerance capital near the break threshold, or just under it",
+     "condition": "capital_status == 'near' or (capital_status == 'broken' and intervals_since_purchase < 2)",
+     "action": "personal call and a goodwill gesture before the customer leaves",
+     "channel": "phone|email", "cooldown_days": 90},
+    {"scenario": "welcome", "trigger": "first purchase in the last 30 days",
+     "condition": "purchases == 1 and days_since_first_purchase <= 30",
+     "action": "welcome and thank-you message, how to reach the service",
+     "channel": "email|post", "cooldown_days": 365},
+    {"scenario": "win_back", "trigger": "inactive: high churn risk, 2+ purchase intervals and at most 18 months "
+     "since the last purchase",
+     "condition": "risk_band in ['high', 'critical'] and intervals_since_purchase >= 2 "
+                  "and days_since_purchase <= 548",
+     "action": "win-back offer",
+     "channel": "email|post", "cooldown_days": 120},
+    {"scenario": "high_potential", "trigger": "top-20 % predicted value, few purchases yet, low risk",
+     "condition": "clv_percentile >= 0.8 and purchases <= 3 and risk_band in ['low', 'medium']",
+     "action": "more attention: a call from the sales team with a tailored offer",
+     "channel": "phone|email", "cooldown_days": 90},
+]
+COLUMNS = ["scenario", "trigger", "condition", "action", "channel", "cooldown_days"]
+#: Channel -> the customers column holding the consent it needs (other channels need none).
+CONSENT_COLUMNS = {"email": "consent_email", "phone": "consent_phone", "post": "consent_mail",
+                   "mail": "consent_mail"}
+
+
+class Scenarios:
+    """Ordered scenarios: ``Scenarios([{"scenario": .., "condition": .., ...}, ...])``."""
+
+    def __init__(self, rows: list[dict] | None = None, *, source: str = "default scenarios"):
+        rows = DEFAULT_SCENARIOS if rows is None else rows
+        if not rows:
+            raise ValueError(f"{source}: give at least one scenario")
+        self.source, self.rows = source, []
+        for i, r in enumerate(rows):
+            missing = [c for c in ("scenario", "condition", "action", "channel", "cooldown_days")
+                       if c not in r or r[c] is None or (isinstance(r[c], float) and np.isnan(r[c]))]
+            extra = set(r) - set(COLUMNS)
+            if missing or extra:
+                raise ValueError(f"{source}: scenario {i + 1} ({r.get('scenario', '?')}): "
+                                 + (f"missing {', '.join(missing)}" if missing else "")
+                                 + ("; " if missing and extra else "")
+                                 + (f"unknown key(s) {', '.join(sorted(extra))}" if extra else "")
+                                 + f". Each scenario has {', '.join(COLUMNS)}.")
+            cooldown = pd.to_numeric(r["cooldown_days"], errors="coerce")
+            if not cooldown >= 0:
+                raise ValueError(f"{source}: scenario {r['scenario']!r}: cooldown_days "
+                                 f"{r['cooldown_days']!r} must be a number of days >= 0")
+            channels = [c.strip().lower() for c in str(r["channel"]).split("|") if c.strip()]
+            if not channels:
+                raise ValueError(f"{source}: scenario {r['scenario']!r}: give at least one channel")
+            self.rows.append({"scenario": str(r["scenario"]), "trigger": str(r.get("trigger", "")),
+                              "condition": str(r["condition"]), "action": str(r["action"]),
+                              "channel": "|".join(channels), "cooldown_days": float(cooldown)})
+        names = [r["scenario"] for r in self.rows]
+        if len(set(names)) < len(names):
+            raise ValueError(f"{source}: scenario names must be unique ({', '.join(names)})")
+
+    @classmethod
+    def coerce(cls, scenarios) -> Scenarios:
+        """From Scenarios, a list of dicts, a DataFrame, a YAML (``scenarios:`` list) or CSV file, or None."""
+        if isinstance(scenarios, Scenarios):
+            return scenarios
+        if scenarios is None or (isinstance(scenarios, str) and scenarios == ""):
+            return cls()
+        if isinstance(scenarios, list):
+            return cls(scenarios, source="scenario list")
+        if isinstance(scenarios, pd.DataFrame):
+            return cls(scenarios.to_dict("records"), source="scenario table")
+        path = Path(scenarios)
+        if not path.is_file():
+            raise FileNotFoundError(f"scenario table {path}: no such file (a .yaml or .csv file, or "
+                                    "empty for the defaults)")
+        if path.suffix.lower() == ".csv":
+            return cls(pd.read_csv(path).to_dict("records"), source=str(path))
+        import yaml
+
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(spec, dict) or not isinstance(spec.get("scenarios"), list):
+            raise ValueError(f"{path}: expected a 'scenarios:' list of {{{', '.join(COLUMNS)}}}")
+        return cls(spec["scenarios"], source=str(path))
+
+    @property
+    def names(self) -> list[str]:
+        return [r["scenario"] for r in self.rows]
+
+    def table(self) -> pd.DataFrame:
+        """The scenarios in priority order."""
+        return pd.DataFrame(self.rows).assign(priority=range(1, len(self.rows) + 1))[
+            ["priority", *COLUMNS]]
+
+    def matches(self, health: pd.DataFrame) -> pd.DataFrame:
+        """Boolean frame: does each scenario's condition hold for each customer (NaN never matches)."""
+        frame = _eval_frame(health)
+        out = {}
+        for r in self.rows:
+            try:
+                hit = frame.eval(r["condition"], engine="python")
+            except Exception as exc:  # pandas raises several kinds for a bad expression
+                raise ValueError(
+                    f"{self.source}: scenario {r['scenario']!r}: condition {r['condition']!r} cannot be "
+                    f"evaluated ({type(exc).__name__}: {exc}). Conditions read the columns "
+                    f"{', '.join(map(str, health.columns))}") from None
+            if not isinstance(hit, pd.Series) or hit.dtype != bool:
+                raise ValueError(f"{self.source}: scenario {r['scenario']!r}: condition "
+                                 f"{r['condition']!r} is not a true/false expression")
+            out[r["scenario"]] = hit.to_numpy()
+        return pd.DataFrame(out, index=health.index)
+
+
+def _eval_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as float (missing = NaN, which no comparison matches); text and categories as text."""
+    out = {}
+    for col in table.columns:
+        s = table[col]
+        if pd.api.types.is_bool_dtype(s) or (pd.api.types.is_numeric_dtype(s)
+                                             and not isinstance(s.dtype, pd.CategoricalDtype)):
+            out[col] = s.astype("Float64").to_numpy("float64", na_value=np.nan)
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s
+        else:
+            out[col] = s.astype(object).where(s.notna(), None)
+    return pd.DataFrame(out, index=table.index)
