@@ -31,6 +31,7 @@ lint: $(STAMP)
 ## Benchmarks (not part of the tests): see bench/README.md
 bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_rfm.py
 
 clean-reports:
 	rm -rf reports/*/

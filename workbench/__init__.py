@@ -4,16 +4,22 @@
 every module by name on first use (``wb.quality``, ``wb.rfm``, ``wb.plotting.rfm``...).
 """
 
-from .contract import CONTRACT
-from .dataset import CRMData, load
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .contract import CONTRACT
+    from .dataset import CRMData, load
 
 __all__ = ["CONTRACT", "CRMData", "load"]
+_LAZY = {"CONTRACT": "contract", "CRMData": "dataset", "load": "dataset"}
 
 
 def __getattr__(name: str):
     # submodules load on first use (``wb.rfm``), so importing the package costs nothing
     import importlib
 
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     try:
         return importlib.import_module(f".{name}", __name__)
     except ModuleNotFoundError as exc:

@@ -114,13 +114,31 @@ def execute(job: Job, error: dict | None = None) -> ReportResult:
     return record(job, nb, html, started, time.perf_counter() - t0, error)
 
 
+#: Cells tagged so hold an interactive explorer: a static report cannot use it, so a headless
+#: run does not execute it (nbclient skips cells tagged ``skip-execution``) and the report says
+#: what it is. The explorers are unit-tested directly.
+WIDGET_TAG = "widget"
+
+
+def _without_widgets(path: Path):
+    """The notebook with its widget cells marked for nbclient to skip."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if WIDGET_TAG in tags and "skip-execution" not in tags:
+            cell.metadata["tags"] = [*tags, "skip-execution"]
+    return nb
+
+
 def _papermill(job: Job, ipynb: Path) -> dict | None:
     """Execute the notebook into `ipynb`: None if it ran, else its error ``{name, message}``."""
     import papermill as pm
 
     try:
         pm.execute_notebook(
-            job.notebook,
+            _without_widgets(job.notebook),
             ipynb,
             parameters=job.given,
             cwd=str(job.notebook.parent),
