@@ -75,6 +75,15 @@ def test_notebooks_open_with_a_title_and_a_literal_parameters_cell_and_define_no
                 assert "sys.path" not in "".join(cell["source"]), path.name
 
 
+def test_widget_cells_are_tagged_so_headless_runs_skip_them(root):
+    for path in _notebooks(root):
+        for cell in json.loads(path.read_text())["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code" and "wb.widgets." in source:
+                assert "widget" in cell.get("metadata", {}).get("tags", []), \
+                    f"{path.name}: tag the cell calling wb.widgets 'widget' (reports cannot run widgets)"
+
+
 def test_papermill_reads_every_parameter_with_its_help(root):
     from papermill.translators import PythonTranslator
 
