@@ -27,9 +27,6 @@ from workbench.clv import (
     rfm_summary,
 )
 
-CDNOW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "cdnow"
-
-
 # --------------------------------------------------------------------------- tiny fixtures
 
 
@@ -207,11 +204,8 @@ def test_unfitted_missing_columns_and_convergence_errors():
 
 
 @pytest.fixture(scope="module")
-def cdnow_dir() -> Path:
-    if not CDNOW.is_dir():
-        pytest.skip(f"real data not found at {CDNOW}: the CDNOW checks need the shared "
-                    "folder ../shared/data/real beside the project checkout")
-    return CDNOW
+def cdnow_dir(real_data) -> Path:
+    return real_data / "cdnow"
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,8 @@ every module by name on first use (``wb.quality``, ``wb.rfm``, ``wb.plotting.rfm
 
 from typing import TYPE_CHECKING
 
+from ._lazy import lazy_getattr
+
 if TYPE_CHECKING:
     from .contract import CONTRACT
     from .dataset import CRMData, load
@@ -14,15 +16,4 @@ __all__ = ["CONTRACT", "CRMData", "load"]
 _LAZY = {"CONTRACT": "contract", "CRMData": "dataset", "load": "dataset"}
 
 
-def __getattr__(name: str):
-    # submodules load on first use (``wb.rfm``), so importing the package costs nothing
-    import importlib
-
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    try:
-        return importlib.import_module(f".{name}", __name__)
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_getattr(__name__, _LAZY)

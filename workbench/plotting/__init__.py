@@ -5,14 +5,6 @@ compute function returned; it computes nothing itself. Submodules: ``quality``, 
 per method (``rfm``, ``personas``, ``pricing``, ``campaigns``, ``health``).
 """
 
+from .._lazy import lazy_getattr
 
-def __getattr__(name: str):
-    # submodules load on first use (``wb.plotting.rfm``), so importing the package costs nothing
-    import importlib
-
-    try:
-        return importlib.import_module(f".{name}", __name__)
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_getattr(__name__)

@@ -4,14 +4,6 @@ They wrap pure functions and work in JupyterLab; static HTML reports leave them 
 show tables instead.
 """
 
+from .._lazy import lazy_getattr
 
-def __getattr__(name: str):
-    # submodules load on first use (``wb.widgets.rfm``), so importing the package costs nothing
-    import importlib
-
-    try:
-        return importlib.import_module(f".{name}", __name__)
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_getattr(__name__)
