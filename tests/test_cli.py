@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from workbench.cli import main
 
 
@@ -56,3 +58,21 @@ def test_run_executes_a_notebook_with_parameters(tmp_path, capsys):
                  "-p", "mapping", "data/examples/fr_export/mapping.yml", "--out", str(tmp_path)])
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "00_data_quality.html").exists() and (tmp_path / "index.html").exists()
+
+
+def test_run_with_a_relative_out_folder_as_make_reports_does(tmp_path, monkeypatch, root):
+    # `make reports` passes a relative --out; notebooks run in their own folder
+    (tmp_path / "notebooks").mkdir()
+    for name in ("00_data_quality.ipynb",):
+        (tmp_path / "notebooks" / name).write_bytes((root / "notebooks" / name).read_bytes())
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "orders.csv").write_text("order_id,customer_id,order_date,amount\nO1,C1,2024-01-01,x\nO2,C1,2024-01-02,3\n")
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--all", "--out", "reports/demo", "-p", "data", "data"])
+    assert code == 0
+    out = tmp_path / "reports" / "demo"
+    assert (out / "index.html").exists() and (out / "00_data_quality.html").exists()
+    manifest = json.loads((out / "00_data_quality.manifest.json").read_text())
+    assert (out / "00_data_quality" / "rejects.csv").exists()  # the notebook's export
+    assert "00_data_quality/rejects.csv" in json.dumps(manifest)

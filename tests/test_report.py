@@ -441,3 +441,24 @@ def test_named_kernel_is_checked_before_running(tmp_path, monkeypatch, caplog):
     with pytest.raises(report.RunConfigError, match="no Jupyter kernel named 'nope'"):
         report.run(["ok"], notebooks_dir=FIXTURES, out_dir=tmp_path / "run", kernel_name="nope")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_runner_failure_in_one_report_fails_that_report_only(tmp_path, monkeypatch):
+    from workbench import _report_exec
+
+    real_record = _report_exec.record
+
+    def broken_record(job, *args, **kwargs):
+        if job.name == "ok":
+            raise ValueError("planted recording failure")
+        return real_record(job, *args, **kwargs)
+
+    monkeypatch.setattr(_report_exec, "record", broken_record)
+    notebooks = report.resolve_notebooks(["ok", "fails"], notebooks_dir="tests/notebooks")
+    result = report.run(notebooks, out_dir=tmp_path, workers=1, progress=False)
+    by_name = {r.name: r for r in result.reports}
+    assert by_name["ok"].status == "failed"
+    assert "planted recording failure" in by_name["ok"].error
+    assert "planted recording failure" in by_name["ok"].html.read_text()
+    assert by_name["fails"].status == "failed" and "planted failure" in by_name["fails"].error
+    assert result.index.exists() and result.exit_code == 1

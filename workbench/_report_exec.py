@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,22 @@ def _render(job: Job, nb: Any, error: dict | None, *, started: str, duration_s: 
     return page, error
 
 
+def _record_crash(job: Job, exc: Exception) -> ReportResult:
+    """A failed report for a job whose execution or recording raised; never raises itself."""
+    error = {"name": type(exc).__name__, "message": str(exc)}
+    logger.error("%s failed: %s", job.name, error_text(error))
+    try:
+        return execute(job, error=error)
+    except Exception as again:  # recording is what broke: write the bare minimum
+        html = job.out_dir / f"{job.name}.html"
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        message = f"{error_text(error)}; then, recording the failure: {type(again).__name__}: {again}"
+        html.write_text(f"<!DOCTYPE html><title>{escape(job.name)}</title><h1>{escape(job.name)}: "
+                        f"failed</h1><pre>{escape(message)}</pre>", encoding="utf-8")
+        return ReportResult(name=job.name, notebook=job.notebook, html=html, status="failed",
+                            duration_s=0.0, parameters=dict(job.given), error=message, figures={})
+
+
 def execute_all(jobs: list[Job], *, workers: int, progress: bool) -> list[ReportResult]:
     """Every job's report, in job order: one by one, or in a pool of spawned processes."""
     from tqdm import tqdm
@@ -190,7 +207,10 @@ def execute_all(jobs: list[Job], *, workers: int, progress: bool) -> list[Report
     with bar:
         if workers <= 1 or len(jobs) == 1:
             for job in jobs:
-                results[job.name] = execute(job)
+                try:
+                    results[job.name] = execute(job)
+                except Exception as exc:  # a bug of the runner itself: this report fails, not the run
+                    results[job.name] = _record_crash(job, exc)
                 bar.update()
         else:
             import multiprocessing
@@ -205,8 +225,7 @@ def execute_all(jobs: list[Job], *, workers: int, progress: bool) -> list[Report
                     try:
                         results[job.name] = future.result()
                     except Exception as exc:  # worker crashed: record it, keep the others
-                        error = {"name": type(exc).__name__, "message": str(exc)}
-                        results[job.name] = execute(job, error=error)
+                        results[job.name] = _record_crash(job, exc)
                     bar.update()
                     bar.set_postfix(failed=sum(r.status != "ok" for r in results.values()))
     return [results[job.name] for job in jobs]

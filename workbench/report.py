@@ -210,7 +210,7 @@ def run(
     if kernel_name is not None:
         _check_kernel(kernel_name)
     paths = list(dict.fromkeys(p.resolve() for p in found))
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # notebooks run in their own folder: paths must not be relative
     params = _anchor_paths(dict(parameters or {}), Path.cwd())
     grid = _anchor_paths(dict(grid or {}), Path.cwd())
     jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name)
