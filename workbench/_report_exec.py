@@ -7,10 +7,7 @@ content of its report (marked failed), and so does a crashed worker.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import sys
-import tempfile
 import time
 from html import escape
 from pathlib import Path
@@ -34,25 +31,13 @@ def _kernel_manager_class() -> type:
     from jupyter_client.kernelspec import KernelSpec
 
     class CurrentPythonKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs: Any):
-            # a local kernel talks over Unix sockets in a private temp folder: no open TCP
-            # port, and no "running over TCP without encryption" warning on every report
-            self._socket_dir = None
-            if os.name == "posix" and "ip" not in kwargs:
-                self._socket_dir = tempfile.mkdtemp(prefix="wb-kernel-")
-                kwargs.setdefault("transport", "ipc")
-                kwargs["ip"] = os.path.join(self._socket_dir, "k")
-            super().__init__(**kwargs)
-
-        def cleanup_ipc_files(self) -> None:
-            super().cleanup_ipc_files()
-            if self._socket_dir is not None:
-                shutil.rmtree(self._socket_dir, ignore_errors=True)
-
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
-                argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+                # kernel logs below ERROR (e.g. ipykernel 7's "running over TCP without
+                # encryption", on loopback) reach the terminal on every report, never the report
+                argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                        "--IPKernelApp.log_level=ERROR"]
                 self._kernel_spec = KernelSpec(
                     argv=argv, display_name=f"Python ({sys.executable})", language="python"
                 )
