@@ -15,6 +15,8 @@ import logging
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 __all__ = ["main"]
 
 log = logging.getLogger("workbench")
@@ -96,6 +98,20 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+_BAD = object()
+
+
+def _date_option(value: str | None, option: str):
+    """A YYYY-MM-DD option as a Timestamp; None if absent; _BAD (after saying why) if unreadable."""
+    if value in (None, ""):
+        return None
+    try:
+        return pd.Timestamp(pd.to_datetime(value, format="%Y-%m-%d"))
+    except (ValueError, TypeError):
+        _err(f"{option} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2025-12-31")
+        return _BAD
+
+
 def _demo(args) -> int:
     from . import demo
 
@@ -109,10 +125,17 @@ def _validate(args) -> int:
     from .dataset import load
     from .quality import summary_text
 
-    crm = load(args.data, mapping=args.mapping, as_of=args.as_of)
+    as_of = _date_option(args.as_of, "--as-of")
+    if as_of is _BAD:
+        return EXIT_USAGE
+    crm = load(args.data, mapping=args.mapping, as_of=as_of)
     _out(summary_text(crm))
     if args.rejects is not None:
-        crm.rejects.to_csv(args.rejects, index=False)
+        try:  # with a BOM, so that Excel shows accents
+            crm.rejects.to_csv(args.rejects, index=False, encoding="utf-8-sig")
+        except OSError as exc:
+            _err(f"cannot write the rejects to {args.rejects}: {exc.strerror}")
+            return EXIT_USAGE
         _out(f"rejects written to {args.rejects}")
     return EXIT_FAILED if (args.strict and not crm.ok) else EXIT_OK
 

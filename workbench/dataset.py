@@ -156,6 +156,12 @@ def _discover(path: Path, mapping: Mapping | None, only: list[str] | None):
             if only and name not in only:
                 continue
             raws[name] = _read_mapped(path, folder, spec)
+        if path.is_dir():
+            used = {spec.file for spec in mapping.tables.values() if spec.file}
+            unused = [f.name for f in find_table_files(path)[0].values() if f.name not in used]
+            if unused:
+                notes.append(f"files named after contract tables that the mapping does not use, "
+                             f"not loaded: {', '.join(unused)}")
         return raws, notes
     if path.is_dir():
         files, ignored = find_table_files(path)
@@ -223,9 +229,10 @@ def _validate(raws: dict[str, RawTable], *, mapping, as_of, source, notes, truth
         key = CONTRACT[name].key
         if len(key) == 1 and key[0] in result.accepted:
             parents[name] = pd.Index(result.accepted[key[0]].dropna().unique())
-            rejected_keys[name] = _rejected_keys(result, key[0])
+            rejected_keys[name] = result.rejected_key_values.difference(parents[name])
         log.info("%s: read %d, accepted %d, rejected %d, excluded %d", name, result.read,
                  len(result.accepted), result.n_rejected, result.excluded)
+    notes = notes + [n for r in results.values() for n in r.notes]
     quality = pd.DataFrame(
         [[r.table, r.file, r.read, r.excluded, len(r.accepted), r.n_rejected, len(r.accepted.columns)]
          for r in results.values()],
@@ -239,16 +246,6 @@ def _validate(raws: dict[str, RawTable], *, mapping, as_of, source, notes, truth
         quality=quality, source=source, as_of=as_of, notes=notes,
         truth=truth, customers_truth=customers_truth,
     )
-
-
-def _rejected_keys(result: TableResult, key: str) -> pd.Index:
-    """Keys of the rows of a parent table that were rejected, to explain cascaded rejects."""
-    if result.n_rejected == 0:
-        return pd.Index([], dtype="str")
-    keys = result.rejects.loc[result.rejects["column"] == key, "value"]
-    if key in result.rejected_rows:
-        keys = pd.concat([keys, result.rejected_rows[key].dropna().astype("str").str.strip()])
-    return pd.Index(keys.unique()).difference(pd.Index(result.accepted[key].dropna()))
 
 
 def _load_demo(*, as_of, seed, customers, tables) -> CRMData:

@@ -44,7 +44,7 @@ __all__ = ["MappingError", "TableMapping", "Mapping", "load_mapping"]
 _SOURCE_KEYS = {"sep", "decimal", "thousands", "encoding", "date_format", "header", "skiprows", "names",
                 "sheet", "file"}
 _TABLE_KEYS = _SOURCE_KEYS | {"columns", "derive", "values", "constants", "where", "extra",
-                              "unpivot", "rows", "table"}
+                              "unpivot", "rows", "table", "match_names"}
 _UNPIVOT_KEYS = {"columns", "names_to", "values_to"}
 
 
@@ -74,6 +74,8 @@ class TableMapping:
     extra: dict[str, str] = field(default_factory=dict)
     unpivot: dict | None = None
     rows: list[dict] | None = None
+    #: Also take file columns already named after contract columns (ignoring case and spaces).
+    match_names: bool = True
 
 
 @dataclass
@@ -134,10 +136,43 @@ def parse_mapping(doc: dict, *, origin: str = "mapping", path: Path | None = Non
     return Mapping(path, out)
 
 
+def _flag(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise MappingError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _whole(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MappingError(f"{where}: expected a whole number of lines (0, 1, 2...), got {value!r}")
+    return value
+
+
+def _check_shapes(spec: dict, where: str) -> None:
+    """Each key holds the kind of value it takes: a typo'd shape is an error, not a traceback."""
+    for key in ("values",):
+        for col, recode in (spec.get(key) or {}).items():
+            if not isinstance(recode, dict):
+                raise MappingError(f"{where}.{key}.{col}: expected 'raw value: new value' entries, "
+                                   f"e.g. {{Homme: M, Femme: F}}; got {recode!r}")
+    for key in ("names",):
+        if spec.get(key) is not None and not isinstance(spec[key], list):
+            raise MappingError(f"{where}.{key}: expected a list of column names, got {spec[key]!r}")
+    rows = spec.get("rows")
+    if rows is not None and (not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)):
+        raise MappingError(f"{where}.rows: expected a list of rows, each 'column: value' entries")
+    for key in ("where", "file", "table", "encoding", "date_format", "decimal", "thousands"):
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            raise MappingError(f"{where}.{key}: expected text, got {spec[key]!r}")
+    if spec.get("decimal") not in (None, ",", "."):
+        raise MappingError(f"{where}.decimal: expected ',' or '.', got {spec['decimal']!r}")
+
+
 def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
     where = f"{origin}: tables.{name}"
     contract = CONTRACT[name]
     known = set(contract.column_names)
+    _check_shapes(spec, where)
     for section in ("columns", "derive", "values", "constants"):
         entries = spec.get(section) or {}
         if not isinstance(entries, dict):
@@ -173,8 +208,8 @@ def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
         thousands=spec.get("thousands"),
         encoding=spec.get("encoding"),
         date_format=spec.get("date_format"),
-        header=bool(spec.get("header", True)),
-        skiprows=int(spec.get("skiprows", 0)),
+        header=_flag(spec.get("header", True), f"{where}.header"),
+        skiprows=_whole(spec.get("skiprows", 0), f"{where}.skiprows"),
         sheet=spec.get("sheet"),
         names=spec.get("names"),
         db_table=spec.get("table"),
@@ -187,4 +222,5 @@ def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
         extra=extra,
         unpivot=unpivot,
         rows=spec.get("rows"),
+        match_names=_flag(spec.get("match_names", True), f"{where}.match_names"),
     )

@@ -69,10 +69,11 @@ def write_rejects(crm: CRMData, output_dir: str | Path) -> list[Path]:
         return []
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "rejects.csv"]
-    crm.rejects.to_csv(paths[0], index=False)
+    # with a BOM, so that Excel shows accents
+    crm.rejects.to_csv(paths[0], index=False, encoding="utf-8-sig")
     for name, rows in crm.rejected_rows.items():
         paths.append(out / f"rejected_{name}.csv")
-        rows.to_csv(paths[-1], index=False)
+        rows.to_csv(paths[-1], index=False, encoding="utf-8-sig")
     return paths
 
 

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .contract import TABLE_ORDER
@@ -46,6 +47,18 @@ class RawTable:
     first_line: int | None
     dialect: dict = field(default_factory=dict)
     typed: bool = False
+    #: The file line of each record, when blank lines were skipped (else first_line + i).
+    lines: np.ndarray | None = None
+    #: Blank lines (or rows of empty cells) left out: they hold no record.
+    blank: int = 0
+
+    def line_of(self, records: np.ndarray) -> np.ndarray | None:
+        """File line of each record number (1-based), or None for sources without lines."""
+        if self.first_line is None:
+            return None
+        if self.lines is not None:
+            return self.lines[np.asarray(records) - 1]
+        return np.asarray(records) - 1 + self.first_line
 
 
 def find_table_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
@@ -149,8 +162,14 @@ def _read_text(path, *, sep, encoding, header, names, skiprows) -> RawTable:
     enc = encoding or _detect_encoding(path)
     if encoding is None and enc != "utf-8-sig":
         log.info("%s: not UTF-8, read as %s", path.name, enc)
-    with path.open(encoding=enc, newline="") as fh:
-        lines = [fh.readline() for _ in range(skiprows + 1)]
+    try:
+        with path.open(encoding=enc, newline="") as fh:
+            lines = [fh.readline() for _ in range(skiprows + 1)]
+    except LookupError:
+        raise SourceError(f"{path.name}: unknown encoding {enc!r} (try utf-8, cp1252 or latin-1)") from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path.name}: not readable as {enc} ({exc.reason} at byte {exc.start}); "
+                          "remove the encoding from the mapping to detect it, or name the right one") from None
     first = lines[-1]
     if not first.strip():
         raise SourceError(f"{path.name}: the file is empty (no header line at line {skiprows + 1})")
@@ -158,6 +177,10 @@ def _read_text(path, *, sep, encoding, header, names, skiprows) -> RawTable:
     kwargs = dict(
         dtype=str, keep_default_na=False, na_values=[""], encoding=enc, skiprows=skiprows,
         header=0 if header else None, names=names, skipinitialspace=True,
+        # a separator ending every data line must not turn the first column into the index
+        index_col=False,
+        # blank lines stay as empty records here, so that line numbers stay exact
+        skip_blank_lines=False,
     )
     if sep == WHITESPACE:
         kwargs["sep"] = r"\s+"
@@ -167,32 +190,55 @@ def _read_text(path, *, sep, encoding, header, names, skiprows) -> RawTable:
         frame = pd.read_csv(path, **kwargs)
     except (pd.errors.ParserError, ValueError) as exc:
         raise SourceError(f"{path.name}: cannot be read as a {sep!r}-separated file: {exc}") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path.name}: not readable as {enc} ({exc.reason}); name the encoding "
+                          "in the mapping (utf-8, cp1252, latin-1...)") from None
     first_line = skiprows + (2 if header else 1)
+    frame, lines, blank = _drop_blank(_drop_unnamed_empty(frame), first_line)
     dialect = {"format": "text", "sep": sep, "encoding": enc}
-    return RawTable(frame, path.name, first_line, dialect)
+    return RawTable(frame, path.name, first_line, dialect, lines=lines, blank=blank)
+
+
+def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns pandas names "Unnamed: N" (a trailing separator in the header) that hold nothing."""
+    frame.columns = [str(c).strip() for c in frame.columns]
+    empty = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
+    return frame.drop(columns=empty)
+
+
+def _drop_blank(frame: pd.DataFrame, first_line: int):
+    """Leave out blank records, keeping each remaining record's file line."""
+    blank = frame.isna().all(axis=1).to_numpy()
+    lines = np.arange(first_line, first_line + len(frame))
+    if not blank.any():
+        return frame, None, 0
+    return frame[~blank].reset_index(drop=True), lines[~blank], int(blank.sum())
 
 
 def _read_excel(path, *, sheet, header, names, skiprows) -> RawTable:
     try:
-        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str,
+        # object, not str: numeric and date cells keep their Excel types (see parsing.py)
+        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object,
                               header=0 if header else None, names=names, skiprows=skiprows,
                               keep_default_na=False, na_values=[""])
     except ValueError as exc:
-        raise SourceError(f"{path.name}: {exc}") from exc
+        if sheet is not None and "not found" in str(exc):
+            sheets = ", ".join(pd.ExcelFile(path).sheet_names)
+            raise SourceError(f"{path.name}: no sheet {sheet!r}; its sheets: {sheets}") from None
+        raise SourceError(f"{path.name}: not a readable Excel file ({exc})") from exc
     except Exception as exc:
         raise SourceError(f"{path.name}: not a readable Excel file ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(frame, path.name, skiprows + (2 if header else 1),
-                    {"format": "excel", "sheet": sheet or 0})
+    first_line = skiprows + (2 if header else 1)
+    frame, lines, blank = _drop_blank(_drop_unnamed_empty(frame), first_line)
+    return RawTable(frame, path.name, first_line, {"format": "excel", "sheet": sheet or 0},
+                    lines=lines, blank=blank)
 
 
 def _read_duckdb(path: Path, table: str | None) -> RawTable:
-    import duckdb
 
     if table is None:
         raise SourceError(f"{path.name}: name the table to read from this DuckDB database")
-    con = duckdb.connect(str(path), read_only=True)
+    con = _connect_duckdb(path)
     try:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         if table not in tables:
@@ -205,11 +251,18 @@ def _read_duckdb(path: Path, table: str | None) -> RawTable:
     return RawTable(frame, f"{path.name}:{table}", None, {"format": "duckdb"}, typed=True)
 
 
-def duckdb_tables(path: str | Path) -> list[str]:
-    """Names of the tables of a DuckDB database file."""
+def _connect_duckdb(path: Path):
     import duckdb
 
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise SourceError(f"{Path(path).name}: not a readable DuckDB database ({exc})") from None
+
+
+def duckdb_tables(path: str | Path) -> list[str]:
+    """Names of the tables of a DuckDB database file."""
+    con = _connect_duckdb(Path(path))
     try:
         return sorted(r[0] for r in con.execute("select table_name from information_schema.tables").fetchall())
     finally:

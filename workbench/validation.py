@@ -10,8 +10,9 @@ add up to what was read.
 
 from __future__ import annotations
 
+import difflib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,9 @@ class TableResult:
     excluded: int
     #: Rejected records (after an unpivot, several records may come from one file row).
     n_rejected: int
+    #: Key values of rejected rows (single-column keys), to explain cascaded rejects.
+    rejected_key_values: pd.Index = field(default_factory=lambda: pd.Index([]))
+    notes: list[str] = field(default_factory=list)
 
 
 def _normalise(name: str) -> str:
@@ -81,7 +85,11 @@ def contract_schema(
         if col.allowed:
             checks.append(pa.Check(lambda s, a=list(col.allowed): _isin(s, a), name="allowed"))
         if col.not_after_as_of and as_of is not None:
-            checks.append(pa.Check(lambda s: s <= as_of, name="after_as_of"))
+            # as_of is a day: a timestamp during that day is not after it
+            limit = as_of.normalize() + pd.Timedelta(days=1) if col.dtype == "datetime" else as_of
+            strict = col.dtype == "datetime"
+            checks.append(pa.Check(lambda s, lim=limit, lt=strict: s < lim if lt else s <= lim,
+                                   name="after_as_of"))
         for ref in table.references:
             if ref.column == col.name and parents and ref.table in parents:
                 keys = parents[ref.table]
@@ -136,17 +144,37 @@ def check_table(
     frame["__row"] = np.arange(1, len(frame) + 1)
     if mapping is not None and mapping.unpivot:
         frame = _unpivot(frame, mapping, raw.file)
-    source = _rename(frame, table, mapping, raw.file)
-    dialect = Dialect(
+    source, matched = _rename(frame, table, mapping, raw.file)
+    typed, problems = _parse(source, table, mapping, _dialect(raw, mapping))
+    rows = frame["__row"]
+    typed = _apply_constants_and_derive(typed, table, mapping, raw.file, rows)
+    _require_columns(typed, table, raw)
+    read = len(typed)
+    # a row with an unreadable value is rejected, never excluded: a where cannot hide a problem
+    keep = _where(typed, mapping, raw.file, rows) | typed.index.isin(problems["__idx"])
+    typed = typed[keep]
+    rules = _rule_problems(typed[[c for c in table.column_names if c in typed]], table, as_of,
+                           parents, rejected_keys)
+    problems = _merge_problems(problems, rules, source)
+    result = _split(raw, table, typed, problems, rows, read=read, excluded=int((~keep).sum()))
+    if matched and mapping is not None:
+        result.notes.append(f"{raw.file}: {table.name} columns taken by their names: {', '.join(matched)}")
+    if raw.blank:
+        result.notes.append(f"{raw.file}: {raw.blank} blank line(s) hold no record and were skipped")
+    return result
+
+
+def _dialect(raw: RawTable, mapping: TableMapping | None) -> Dialect:
+    return Dialect(
         decimal=(mapping.decimal if mapping else None) or (
             "," if raw.dialect.get("sep") == ";" else None),
         thousands=mapping.thousands if mapping else None,
         date_format=mapping.date_format if mapping else None,
         trim=not raw.typed,
     )
-    typed, problems = _parse(source, table, mapping, dialect)
-    rows = frame["__row"]
-    typed = _apply_constants_and_derive(typed, table, mapping, raw.file, rows)
+
+
+def _require_columns(typed: pd.DataFrame, table: Table, raw: RawTable) -> None:
     missing = [c for c in table.required if c not in typed]
     if missing:
         raise ContractError(
@@ -156,16 +184,26 @@ def check_table(
             f"{', '.join(map(str, raw.frame.columns))}. Map "
             f"{'them' if len(missing) > 1 else 'it'} in a mapping file (columns: or derive:)."
         )
-    read = len(typed)
-    keep = _where(typed, mapping, raw.file, rows)
-    excluded = int((~keep).sum())
-    typed, source, problems = typed[keep], source[keep], problems[problems["__idx"].isin(typed.index[keep])]
-    contract_cols = [c for c in table.column_names if c in typed]
-    rules = _rule_problems(typed[contract_cols], table, as_of, parents, rejected_keys)
+
+
+def _merge_problems(parsed: pd.DataFrame, rules: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
+    """Parse and rule problems together; rule problems show the value as the file holds it."""
     # a value that did not parse is also empty: say it once, as unreadable
-    unreadable = pd.MultiIndex.from_frame(problems[["__idx", "column"]])
+    unreadable = pd.MultiIndex.from_frame(parsed[["__idx", "column"]])
     echo = (rules["rule"] == "empty") & pd.MultiIndex.from_frame(rules[["__idx", "column"]]).isin(unreadable)
-    problems = pd.concat([problems, rules[~echo]])
+    # a derived column (amount = quantity * unit_price) is empty because an input was unreadable
+    echo |= (rules["rule"] == "empty") & ~rules["column"].isin(source.columns) & \
+        rules["__idx"].isin(parsed["__idx"])
+    rules = rules[~echo].copy()
+    for column, idx in rules.groupby("column")["__idx"]:
+        if column in source:
+            raw = source.loc[idx.to_numpy(), column]
+            rules.loc[idx.index, "value"] = raw.astype("str").where(raw.notna(), "").to_numpy()
+    return pd.concat([parsed, rules], ignore_index=True)
+
+
+def _split(raw, table, typed, problems, rows, *, read: int, excluded: int) -> TableResult:
+    """Accepted rows, one reject line per problem, and the raw rejected records to fix."""
     bad_idx = pd.Index(problems["__idx"].unique())
     rows = rows.loc[typed.index]
     rejects = _format_rejects(problems, rows, raw, table.name)
@@ -173,18 +211,19 @@ def check_table(
     ordered = [c for c in table.column_names if c in accepted] + [
         c for c in accepted if c not in table.column_names and c != "__row"]
     accepted = accepted[ordered].reset_index(drop=True)
-    rejected_rows = raw.frame.iloc[rows.loc[bad_idx].to_numpy() - 1].copy() if len(bad_idx) else \
-        raw.frame.iloc[0:0].copy()
+    records = rows.loc[bad_idx].to_numpy()
+    rejected_rows = raw.frame.iloc[records - 1].copy() if len(bad_idx) else raw.frame.iloc[0:0].copy()
     if len(bad_idx):
         reasons = rejects.groupby("row")["reason"].agg("; ".join)
-        rejected_rows.insert(0, "row", rows.loc[bad_idx].to_numpy())
+        rejected_rows.insert(0, "row", records)
         rejected_rows["reasons"] = rejected_rows["row"].map(reasons).to_numpy()
         rejected_rows = rejected_rows.drop_duplicates("row").sort_values("row", kind="stable")
+    key = table.key[0] if len(table.key) == 1 and table.key[0] in typed else None
+    dropped = pd.Index(typed.loc[bad_idx, key].dropna().unique()) if key and len(bad_idx) else pd.Index([])
     if excluded:
-        log.info("%s: %d of %d records excluded by the mapping's where: %s",
-                 raw.file, excluded, read, mapping.where)
+        log.info("%s: %d of %d records excluded by the mapping's where", raw.file, excluded, read)
     return TableResult(table.name, raw.file, accepted, rejects, rejected_rows, read, excluded,
-                       n_rejected=len(bad_idx))
+                       n_rejected=len(bad_idx), rejected_key_values=dropped)
 
 
 def _unpivot(frame: pd.DataFrame, mapping: TableMapping, file: str) -> pd.DataFrame:
@@ -199,36 +238,60 @@ def _unpivot(frame: pd.DataFrame, mapping: TableMapping, file: str) -> pd.DataFr
     return long
 
 
-def _rename(frame: pd.DataFrame, table: Table, mapping: TableMapping | None, file: str) -> pd.DataFrame:
-    """Bring the columns to contract (and declared extra) names, still as raw values."""
+def _find_column(name: str, available: list[str]) -> str | None:
+    """`name` among the file's columns: exactly, else ignoring case, spaces and underscores."""
+    if name in available:
+        return name
+    by_norm = {_normalise(c): c for c in available}
+    return by_norm.get(_normalise(name))
+
+
+def _rename(frame: pd.DataFrame, table: Table, mapping: TableMapping | None,
+            file: str) -> tuple[pd.DataFrame, list[str]]:
+    """Bring the columns to contract (and declared extra) names, still as raw values.
+
+    Columns the mapping names come first; then, unless the mapping says ``match_names: false``,
+    file columns already named after a contract column (ignoring case and spaces) are taken
+    too. Returns the frame and the contract columns so taken by name.
+    """
+    spec = mapping or TableMapping(table.name)
+    available = [c for c in frame.columns if c != "__row"]
     out = pd.DataFrame(index=frame.index)
-    if mapping is not None and (mapping.columns or mapping.derive or mapping.constants):
-        for contract_name, source_name in mapping.columns.items():
-            if source_name not in frame:
-                raise ContractError(
-                    f"{file}: the mapping takes {table.name}.{contract_name} from column "
-                    f"{source_name!r}, which the file does not have; columns found: "
-                    f"{', '.join(c for c in frame.columns if c != '__row')}"
-                )
-            out[contract_name] = frame[source_name]
-        for name in (mapping.unpivot or {}).values():
-            if isinstance(name, str) and name in table.column_names and name not in out:
-                out[name] = frame[name]
-    else:
-        by_norm = {_normalise(c): c for c in frame.columns if c != "__row"}
+    for contract_name, source_name in spec.columns.items():
+        found = _find_column(source_name, available)
+        if found is None:
+            close = difflib.get_close_matches(source_name, available, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ContractError(
+                f"{file}: the mapping takes {table.name}.{contract_name} from column "
+                f"{source_name!r}, which the file does not have{hint}; columns found: "
+                f"{', '.join(available)}"
+            )
+        out[contract_name] = frame[found]
+    unpivot = spec.unpivot or {}
+    for name in (unpivot.get("names_to"), unpivot.get("values_to")):
+        if name in table.column_names and name not in out:
+            out[name] = frame[name]
+    taken = set(out) | set(spec.derive) | set(spec.constants)
+    used = {_normalise(c) for c in (*spec.columns.values(), *spec.extra, *unpivot.get("columns", []))}
+    matched = []
+    if spec.match_names:
+        by_norm = {_normalise(c): c for c in available if _normalise(c) not in used}
         for col in table.column_names:
-            if _normalise(col) in by_norm:
+            if col not in taken and _normalise(col) in by_norm:
                 out[col] = frame[by_norm[_normalise(col)]]
-    for extra in (mapping.extra if mapping else {}):
-        if extra not in frame:
-            raise ContractError(f"{file}: extra column {extra!r} not in the file")
-        out[extra] = frame[extra]
-    if mapping is not None:
-        for col, recode in mapping.values.items():
-            if col in out:
-                text = out[col].astype("str").where(out[col].notna())
-                out[col] = text.map(lambda v, r=recode: r.get(v, v))
-    return out
+                matched.append(col)
+    for extra in spec.extra:
+        found = _find_column(extra, available)
+        if found is None:
+            raise ContractError(f"{file}: extra column {extra!r} not in the file; columns found: "
+                                f"{', '.join(available)}")
+        out[extra] = frame[found]
+    for col, recode in spec.values.items():
+        if col in out:  # recodings match the trimmed text: "Homme " is recoded as "Homme"
+            text = out[col].astype("str").str.strip().where(out[col].notna())
+            out[col] = text.map(lambda v, r=recode: r.get(v, v))
+    return out, matched
 
 
 def _parse(source: pd.DataFrame, table: Table, mapping: TableMapping | None, dialect: Dialect):
@@ -296,6 +359,8 @@ def _rule_problems(frame: pd.DataFrame, table: Table, as_of, parents, rejected_k
     cases = cases[cases["index"].notna()]
     out = []
     for check, group in cases.groupby("check", sort=False):
+        if str(check).startswith("order:"):  # a frame-wide check: the problem is the later date
+            group = group[group["column"] == str(check).split("<")[1]]
         group = group.drop_duplicates("index")
         out.append(pd.DataFrame({
             "__idx": group["index"].astype(int).to_numpy(),
@@ -363,7 +428,7 @@ def _format_rejects(problems: pd.DataFrame, rows: pd.Series, raw: RawTable, tabl
         return pd.DataFrame(columns=REJECT_COLUMNS)
     problems = problems.drop_duplicates(["__idx", "reason"])
     record = rows.loc[problems["__idx"].to_numpy()].to_numpy()
-    line = record - 1 + raw.first_line if raw.first_line is not None else np.full(len(record), np.nan)
+    line = raw.line_of(record) if raw.first_line is not None else np.full(len(record), np.nan)
     out = pd.DataFrame({
         "table": table, "file": raw.file, "row": record,
         "line": pd.array(line, dtype="Int64") if raw.first_line is not None else pd.array(
