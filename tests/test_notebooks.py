@@ -57,3 +57,20 @@ def test_data_quality_report_on_a_french_export_through_a_mapping(tmp_path):
     assert (figures["rows_read"], figures["rows_accepted"], figures["rows_rejected"]) == (13, 13, 0)
     html = result.reports[0].html.read_text(encoding="utf-8")
     assert "clients.csv" in html and "ventes.csv" in html  # the reconciliation names each file
+
+
+def test_a_batch_over_two_sales_reps_gives_two_dashboards(tmp_path, root):
+    schedule = tmp_path / "per_rep.yml"
+    schedule.write_text(
+        f"notebooks: [04_campaign_roi]\nnotebooks_dir: {root / 'notebooks'}\n"
+        "parameters: {data: demo, uplift_features: ''}\n"
+        "grid:\n  sales_rep: [Alice Martin, Chloé Durand]\nworkers: 2\n", encoding="utf-8")
+    result = report.run_schedule(schedule, out_dir=tmp_path / "out", progress=False)
+    assert result.ok, [r.error for r in result.reports]
+    assert len(result.reports) == 2 and len({r.html for r in result.reports}) == 2
+    figures = {r.figures["sales_rep"]: r.figures for r in result.reports}
+    assert set(figures) == {"Alice Martin", "Chloé Durand"}
+    # each dashboard covers its own rep's customers only
+    assert figures["Alice Martin"]["contacts_made"] != figures["Chloé Durand"]["contacts_made"]
+    index = result.index.read_text(encoding="utf-8")
+    assert all(f'href="{r.html.name}"' in index for r in result.reports)
