@@ -166,8 +166,9 @@ def check_table(
 
 def _dialect(raw: RawTable, mapping: TableMapping | None) -> Dialect:
     return Dialect(
-        decimal=(mapping.decimal if mapping else None) or (
-            "," if raw.dialect.get("sep") == ";" else None),
+        decimal=mapping.decimal if mapping else None,
+        # a ;-separated export usually writes decimal commas: a tie-breaker, never an order
+        decimal_hint="," if raw.dialect.get("sep") == ";" else None,
         thousands=mapping.thousands if mapping else None,
         date_format=mapping.date_format if mapping else None,
         trim=not raw.typed,
