@@ -180,27 +180,15 @@ def replay_plan(crm, model, *, start, end, scenarios=None, min_gap_days: int = 3
 
 
 def read_segments(path: str | Path) -> pd.Series:
-    """Segment labels from a CSV or Parquet file with ``customer_id`` and one label column.
+    """Segment labels indexed by ``customer_id``, from a segments file.
 
-    The label column is ``segment`` if present, else the only other column.
+    The file is read by :func:`workbench.personas.read_segments` (CSV or Parquet, ``customer_id``
+    and a label column, ``segment`` when there are several).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"segments file {path}: no such file (CSV or Parquet with customer_id "
-                                "and a segment column)")
-    frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(
-        path, dtype=str, sep=None, engine="python")
-    others = [c for c in frame.columns if c != "customer_id"]
-    label = "segment" if "segment" in frame.columns else (others[0] if len(others) == 1 else None)
-    if "customer_id" not in frame.columns or label is None:
-        raise ValueError(f"{path}: give a customer_id column and a 'segment' column "
-                         f"(found {', '.join(map(str, frame.columns))})")
-    dup = frame["customer_id"].duplicated()
-    if dup.any():
-        raise ValueError(f"{path}: customer_id {frame.loc[dup, 'customer_id'].iloc[0]!r} appears "
-                         f"{int(dup.sum()) + 1} times or more; one label per customer")
-    return pd.Series(frame[label].astype(str).to_numpy(), index=frame["customer_id"].astype(str),
-                     name="segment")
+    from .personas import read_segments as read
+
+    frame = read(path)
+    return pd.Series(frame["segment"].to_numpy(), index=frame["customer_id"].to_numpy(), name="segment")
 
 
 def rfm_segments(crm, *, as_of) -> pd.Series:

@@ -64,7 +64,8 @@ def read_segments(path, *, column: str | None = None) -> pd.DataFrame:
     path
         A CSV or Parquet file (for example the persona export of notebook 01).
     column
-        The label column, when the file has several besides ``customer_id``.
+        The label column, when the file has several besides ``customer_id`` (``segment`` is
+        taken when present).
 
     Raises
     ------
@@ -79,13 +80,16 @@ def read_segments(path, *, column: str | None = None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix not in SEGMENT_SUFFIXES:
         raise ValueError(f"{path.name}: a segments file must be CSV or Parquet, not {suffix or 'no suffix'}")
-    if suffix == ".csv":
-        frame = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""])
+    if suffix == ".csv":  # separator sniffed: French exports use ';'
+        frame = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""], sep=None,
+                            engine="python")
     else:
         frame = pd.read_parquet(path)
     if "customer_id" not in frame:
         raise ValueError(f"{path.name}: no customer_id column (columns: {', '.join(map(str, frame.columns))})")
     others = [c for c in frame.columns if c != "customer_id"]
+    if column is None and "segment" in others:  # e.g. the RFM export, which has many columns
+        column = "segment"
     if column is None:
         if len(others) != 1:
             raise ValueError(f"{path.name}: {len(others)} label columns besides customer_id "
@@ -109,5 +113,7 @@ def _checked(frame: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
                              f"{'line' if csv else 'row'}s {', '.join(rows)}): fill them or remove them")
     dup = ids[ids.duplicated()]
     if len(dup):
-        raise ValueError(f"{name}: customer_id must appear once; repeated: {', '.join(dup.unique()[:5])}")
+        first = dup.iloc[0]
+        raise ValueError(f"{name}: customer_id must appear once; repeated: {', '.join(dup.unique()[:5])} "
+                         f"(customer_id {first!r} appears {int((ids == first).sum())} times)")
     return pd.DataFrame({"customer_id": ids.to_numpy(), "segment": label.astype("str").to_numpy()})
