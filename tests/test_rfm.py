@@ -230,3 +230,12 @@ def test_export_round_trip(tmp_path, orders, customers):
         assert back.set_index("customer_id").loc["A", "monetary"] == 300.0
     with pytest.raises(ValueError, match="csv or a .parquet"):
         rfm.export(res, tmp_path / "scores.xlsx")
+
+
+def test_history_dates_are_quarter_steps_ending_at_as_of():
+    import workbench as wb
+
+    dates = wb.rfm.history_dates("2025-12-31", periods=4)
+    assert [d.strftime("%Y-%m-%d") for d in dates] == ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"]
+    with pytest.raises(ValueError, match="periods=0"):
+        wb.rfm.history_dates("2025-12-31", periods=0)

@@ -23,6 +23,10 @@ class RFMInputError(ValueError):
     """Input that RFM scoring cannot use: no orders, no purchase by `as_of`, too few customers."""
 
 
+class NoPurchaseYet(RFMInputError):
+    """Nobody had bought anything by `as_of` (or no order line was accepted at all)."""
+
+
 def _as_ibis(orders, columns=_NEEDED):
     import ibis
 

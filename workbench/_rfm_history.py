@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["score_history", "migration_matrix", "segment_flows", "grade_changes", "NOT_YET"]
+from ._rfm_core import NoPurchaseYet
+
+__all__ = ["score_history", "history_dates", "migration_matrix", "segment_flows", "grade_changes",
+           "NOT_YET"]
 
 #: Label of customers who were not known (no line, not in customers) at the earlier date.
 NOT_YET = "Not yet a customer"
 _KEEP = ["as_of", "customer_id", "status", "recency_days", "frequency", "monetary", "r_score",
          "f_score", "m_score", "points", "grade", "segment"]
+
+
+def history_dates(as_of, *, periods: int, months: int = 3) -> list[pd.Timestamp]:
+    """`periods` dates `months` apart, oldest first, ending at `as_of` (e.g. the last 5 quarters)."""
+    if periods < 1 or months < 1:
+        raise ValueError(f"periods={periods}, months={months}: both must be at least 1")
+    as_of = pd.Timestamp(as_of)
+    return [as_of - pd.DateOffset(months=months * k) for k in range(periods)][::-1]
 
 
 def score_history(source, *, dates, scorer=None, bins: int = 5, grid=None, segments=None,
@@ -37,9 +48,8 @@ def score_history(source, *, dates, scorer=None, bins: int = 5, grid=None, segme
         try:
             parts.append(score(source, as_of=d, customers=customers, scorer=scorer, grid=last.grid,
                                segments=last.segments, rfmcca=False).table)
-        except ValueError as exc:  # a date before any purchase: nobody to score yet
-            if "no purchase on or before" not in str(exc):
-                raise
+        except NoPurchaseYet:  # a date before any purchase: nobody to score yet
+            pass
     parts.append(last.table)
     out = pd.concat([p[[c for c in _KEEP if c in p]] for p in parts], ignore_index=True)
     out["segment"] = pd.Categorical(out["segment"].astype(str),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._rfm_core import RFMInputError, RFMScorer, _as_ibis, rfm_table
+from ._rfm_core import NoPurchaseYet, RFMScorer, _as_ibis, rfm_table
 from ._rfm_grid import ScoringGrid
 from ._rfm_rfmcca import PotentialRules, association_rules, customer_profile
 from ._rfm_segments import SegmentReport, SegmentRules
@@ -145,7 +145,7 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     rfm = rfm_table(orders, as_of=as_of, customers=customers)
     bought = int((rfm["frequency"] > 0).sum())
     if bought == 0:
-        raise RFMInputError(_no_purchase_message(orders, as_of, source))
+        raise NoPurchaseYet(_no_purchase_message(orders, as_of, source))
     if scorer is None:
         scorer = RFMScorer(bins=bins).fit(rfm)
     table = rfm

@@ -29,9 +29,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._rfm_core import RFM_COLUMNS, RFMInputError, RFMScorer, rfm_expr, rfm_table
+from ._rfm_core import RFM_COLUMNS, NoPurchaseYet, RFMInputError, RFMScorer, rfm_expr, rfm_table
 from ._rfm_grid import DEFAULT_GRID_FILE, GridError, ScoringGrid
-from ._rfm_history import grade_changes, migration_matrix, score_history, segment_flows
+from ._rfm_history import (
+    grade_changes,
+    history_dates,
+    migration_matrix,
+    score_history,
+    segment_flows,
+)
 from ._rfm_kpis import concentration, pareto_curve, seasonality, seasonality_index, segment_kpis
 from ._rfm_pipeline import EXPORT_COLUMNS, RFMResult, export, score
 from ._rfm_presets import ARTICLE_GRID, DEFAULT_GRID
@@ -46,12 +52,12 @@ from ._rfm_segments import (
 )
 
 __all__ = [
-    "rfm_table", "rfm_expr", "RFM_COLUMNS", "RFMInputError", "RFMScorer",
+    "rfm_table", "rfm_expr", "RFM_COLUMNS", "RFMInputError", "NoPurchaseYet", "RFMScorer",
     "ScoringGrid", "GridError", "ARTICLE_GRID", "DEFAULT_GRID", "DEFAULT_GRID_FILE",
     "SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "INACTIVE_SEGMENTS", "PROSPECT", "UNASSIGNED",
     "PotentialRules", "POTENTIAL_CLASSES", "customer_profile", "association_rules",
     "segment_kpis", "seasonality", "seasonality_index", "pareto_curve", "concentration",
-    "score_history", "migration_matrix", "segment_flows", "grade_changes",
+    "score_history", "history_dates", "migration_matrix", "segment_flows", "grade_changes",
     "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid",
 ]
 
