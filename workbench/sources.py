@@ -217,17 +217,19 @@ def _drop_blank(frame: pd.DataFrame, first_line: int):
 
 def _read_excel(path, *, sheet, header, names, skiprows) -> RawTable:
     try:
-        # object, not str: numeric and date cells keep their Excel types (see parsing.py)
-        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object,
-                              header=0 if header else None, names=names, skiprows=skiprows,
-                              keep_default_na=False, na_values=[""])
-    except ValueError as exc:
-        if sheet is not None and "not found" in str(exc):
-            sheets = ", ".join(pd.ExcelFile(path).sheet_names)
-            raise SourceError(f"{path.name}: no sheet {sheet!r}; its sheets: {sheets}") from None
+        book = pd.ExcelFile(path)
+    except Exception as exc:  # openpyxl / xlrd raise several types for a file that is no workbook
         raise SourceError(f"{path.name}: not a readable Excel file ({exc})") from exc
-    except Exception as exc:
-        raise SourceError(f"{path.name}: not a readable Excel file ({exc})") from exc
+    with book:
+        if sheet is not None and sheet not in book.sheet_names and not isinstance(sheet, int):
+            raise SourceError(f"{path.name}: no sheet {sheet!r}; its sheets: {', '.join(book.sheet_names)}")
+        try:
+            # object, not str: numeric and date cells keep their Excel types (see parsing.py)
+            frame = pd.read_excel(book, sheet_name=0 if sheet is None else sheet, dtype=object,
+                                  header=0 if header else None, names=names, skiprows=skiprows,
+                                  keep_default_na=False, na_values=[""])
+        except Exception as exc:
+            raise SourceError(f"{path.name}: sheet {sheet or 0!r} cannot be read ({exc})") from exc
     first_line = skiprows + (2 if header else 1)
     frame, lines, blank = _drop_blank(_drop_unnamed_empty(frame), first_line)
     return RawTable(frame, path.name, first_line, {"format": "excel", "sheet": sheet or 0},
@@ -235,7 +237,6 @@ def _read_excel(path, *, sheet, header, names, skiprows) -> RawTable:
 
 
 def _read_duckdb(path: Path, table: str | None) -> RawTable:
-
     if table is None:
         raise SourceError(f"{path.name}: name the table to read from this DuckDB database")
     con = _connect_duckdb(path)
