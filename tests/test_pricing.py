@@ -569,7 +569,8 @@ def test_customer_segments_from_a_file_and_the_fallbacks(demo, tmp_path):
 def test_write_tables(tmp_path):
     paths = wb.pricing.write_tables(tmp_path / "out", verdicts=pd.DataFrame({"a": [1]}))
     assert [p.name for p in paths] == ["price_verdicts.csv"]
-    assert paths[0].read_text() == "a\n1\n"
+    assert paths[0].read_text(encoding="utf-8-sig") == "a\n1\n"
+    assert paths[0].read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for spreadsheets
 
 
 # --- plots and the explorer -----------------------------------------------------------------

@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 def write_tables(output_dir: str | Path, *, prefix: str = "", **tables: pd.DataFrame) -> list[Path]:
     """Write each table as ``<prefix><name>.csv`` in `output_dir` (created if needed).
 
-    Returns the paths written, in the order given.
+    UTF-8 with a byte-order mark, so that a spreadsheet shows accents right. Returns the paths
+    written, in the order given.
     """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -24,6 +25,6 @@ def write_tables(output_dir: str | Path, *, prefix: str = "", **tables: pd.DataF
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"table {name!r} is a {type(frame).__name__}, not a DataFrame")
         paths.append(out / f"{prefix}{name}.csv")
-        frame.to_csv(paths[-1], index=False)
+        frame.to_csv(paths[-1], index=False, encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
     log.info("wrote %s", ", ".join(p.name for p in paths))
     return paths

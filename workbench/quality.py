@@ -64,17 +64,12 @@ def write_rejects(crm: CRMData, output_dir: str | Path) -> list[Path]:
 
     Returns the paths written; nothing is written when no row was rejected.
     """
-    out = Path(output_dir)
+    from .exports import write_tables
+
     if crm.rejects.empty:
         return []
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "rejects.csv"]
-    # with a BOM, so that Excel shows accents
-    crm.rejects.to_csv(paths[0], index=False, encoding="utf-8-sig")
-    for name, rows in crm.rejected_rows.items():
-        paths.append(out / f"rejected_{name}.csv")
-        rows.to_csv(paths[-1], index=False, encoding="utf-8-sig")
-    return paths
+    raw = {f"rejected_{name}": rows for name, rows in crm.rejected_rows.items()}
+    return write_tables(output_dir, rejects=crm.rejects, **raw)
 
 
 _DATED = {"orders": "order_date", "incidents": "date", "campaign_contacts": "sent_at"}
