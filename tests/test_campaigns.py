@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench import campaigns as C
-from workbench.dataset import CRMData
+from workbench.data.dataset import CRMData
 
 T = pd.Timestamp
 

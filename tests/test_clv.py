@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
-from workbench import _clv_likelihoods as lk
-from workbench.clv import (
+from workbench.health.clv import (
     BetaGeoFitter,
     ConvergenceError,
     GammaGammaFitter,
@@ -26,6 +25,7 @@ from workbench.clv import (
     p_alive_matrix,
     rfm_summary,
 )
+from workbench.health.clv import likelihoods as lk
 
 # --------------------------------------------------------------------------- tiny fixtures
 
@@ -52,7 +52,7 @@ def tiny_orders() -> pd.DataFrame:
 
 def test_rfm_summary_by_hand(tiny_orders, caplog):
     before = tiny_orders.copy()
-    with caplog.at_level(logging.INFO, logger="workbench.clv"):
+    with caplog.at_level(logging.INFO, logger="workbench.health.clv"):
         s = rfm_summary(tiny_orders, calibration_end="2024-01-31", observation_end="2024-02-29")
     pd.testing.assert_frame_equal(tiny_orders, before)  # input not mutated
     assert list(s.index) == ["A", "B"]
@@ -419,7 +419,7 @@ def test_raw_cdnow_through_the_contract_gives_the_published_summary_and_fit(cdno
 
 @pytest.fixture(scope="module")
 def cdnow_lv(cdnow_crm):
-    from workbench.clv import LifetimeValue
+    from workbench.health.clv import LifetimeValue
 
     return LifetimeValue(model="bg/nbd").fit(cdnow_crm["orders"], calibration_end="1997-09-30")
 
@@ -488,7 +488,7 @@ def test_probability_no_purchase_and_p_alive_matrix(cdnow_lv):
 
 @pytest.mark.realdata
 def test_compare_models_on_cdnow(cdnow_orders):
-    from workbench.clv import compare_models
+    from workbench.health.clv import compare_models
 
     table = compare_models(cdnow_orders, calibration_end="1997-09-30", observation_end="1998-06-30")
     assert table["status"].tolist() == ["ok", "ok"]
@@ -499,7 +499,7 @@ def test_compare_models_on_cdnow(cdnow_orders):
 
 
 def test_lifetime_value_input_errors(tiny_orders):
-    from workbench.clv import LifetimeValue
+    from workbench.health.clv import LifetimeValue
 
     with pytest.raises(ValueError, match="model='nbd'"):
         LifetimeValue(model="nbd").fit(tiny_orders, calibration_end="2024-01-31")
@@ -508,7 +508,7 @@ def test_lifetime_value_input_errors(tiny_orders):
 
 
 def test_compare_models_reports_a_model_that_does_not_converge():
-    from workbench.clv import compare_models
+    from workbench.health.clv import compare_models
 
     # nobody ever comes back: no purchase rate can be estimated, by either model
     orders = pd.DataFrame({"customer_id": [f"c{i}" for i in range(40)],
@@ -521,7 +521,7 @@ def test_compare_models_reports_a_model_that_does_not_converge():
 
 
 def test_split_summary_by_hand(tiny_orders):
-    from workbench.clv import split_summary
+    from workbench.health.clv import split_summary
 
     s = split_summary(tiny_orders, calibration_end="2024-01-31", observation_end="2024-02-29")
     assert list(s.index) == ["calibration", "holdout", "after"]

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import _demo_truth, demo
-from workbench.contract import CONTRACT, DTYPES
+from workbench import demo
+from workbench.data.contract import CONTRACT, DTYPES
+from workbench.demo import truth as _demo_truth
 
 AS_OF = pd.Timestamp("2025-12-31")
 START = pd.Timestamp("2023-01-01")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import workbench as wb
-from workbench.mapping import MappingError
-from workbench.sources import SourceError
-from workbench.validation import ContractError
+from workbench.data.mapping import MappingError
+from workbench.data.sources import SourceError
+from workbench.data.validation import ContractError
 
 CUSTOMERS = "customer_id,name,age\nC1,Ann,34\nC2,Bob,51\n"
 ORDERS = ("order_id,customer_id,order_date,amount\n"

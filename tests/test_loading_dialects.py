@@ -7,8 +7,8 @@ import pytest
 
 import workbench as wb
 from workbench.cli import main
-from workbench.mapping import MappingError
-from workbench.sources import SourceError
+from workbench.data.mapping import MappingError
+from workbench.data.sources import SourceError
 
 
 def write(path, text, encoding="utf-8"):
@@ -41,7 +41,7 @@ def test_partial_mapping_still_takes_columns_named_after_the_contract(tmp_path):
 def test_mapping_column_not_found_suggests_the_close_one(tmp_path):
     write(tmp_path / "clients.csv", "N° Client;Nom\nC1;Ann\n")
     m = write(tmp_path / "m.yml", "tables:\n  customers:\n    file: clients.csv\n    columns: {customer_id: No client}\n")
-    with pytest.raises(wb.validation.ContractError, match=r"'No client', which the file does not have \(did you mean 'N° Client'\?\)"):
+    with pytest.raises(wb.data.validation.ContractError, match=r"'No client', which the file does not have \(did you mean 'N° Client'\?\)"):
         wb.load(tmp_path, mapping=m)
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.contract import CONTRACT
-from workbench.parsing import Dialect, parse_column
+from workbench.data.contract import CONTRACT
+from workbench.data.parsing import Dialect, parse_column
 
 AMOUNT = CONTRACT["orders"].column("amount")
 AGE = CONTRACT["customers"].column("age")
@@ -75,17 +75,17 @@ def test_thousands_point_and_decimal_comma_in_one_column():
 
 
 def test_truly_ambiguous_column_follows_the_hint_and_warns(caplog):
-    with caplog.at_level(logging.WARNING, logger="workbench.parsing"):
+    with caplog.at_level(logging.WARNING, logger="workbench.data.parsing"):
         check(parse(["1,234", "2,500"]), [1234.0, 2500.0], [False, False])
     assert "amount" in caplog.text and "'1,234'" in caplog.text and "decimal point" in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="workbench.parsing"):
+    with caplog.at_level(logging.WARNING, logger="workbench.data.parsing"):
         check(parse(["1,234", "2,500"], decimal_hint=","), [1.234, 2.5], [False, False])
     assert "amount" in caplog.text and "read with a decimal comma" in caplog.text
 
 
 def test_integers_only_tie_without_a_warning(caplog):
-    with caplog.at_level(logging.WARNING, logger="workbench.parsing"):
+    with caplog.at_level(logging.WARNING, logger="workbench.data.parsing"):
         check(parse(["12", "-3", "+4"], decimal_hint=","), [12.0, -3.0, 4.0], [False] * 3)
     assert caplog.text == ""
 

@@ -12,8 +12,6 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import workbench as wb
-from workbench import _personas_text as T
-from workbench._personas_model import encode
 from workbench.personas import (
     PersonaFeatures,
     PersonaModel,
@@ -31,6 +29,8 @@ from workbench.personas import (
     trait_table,
     write_personas,
 )
+from workbench.personas import text as T
+from workbench.personas.model import encode
 
 AS_OF = "2025-12-31"
 

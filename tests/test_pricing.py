@@ -23,7 +23,7 @@ from workbench.pricing import (
     segment_coverage,
     verdict_table,
 )
-from workbench.psm import psm_by_group
+from workbench.pricing.psm import psm_by_group
 
 # --- cost-plus floor ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import tomllib
 
 import yaml
 
-from workbench import contract
+from workbench.data import contract
 
 # conda-forge names of the packages whose PyPI name differs
 CONDA_TO_PYPI = {"python-duckdb": "duckdb", "ibis-framework-core": "ibis-framework"}
@@ -108,3 +108,65 @@ def test_ci_runs_the_readme_test_command(root):
     assert "make test" in ci.split("\n")[-2] or "make test" in ci
     assert re.search(r"^make test\b", readme, re.M)
     assert re.search(r"^make reports\b", readme, re.M)
+
+
+# -- the house: one package per concept ------------------------------------------------------
+
+METHODS = ("rfm", "personas", "pricing", "campaigns", "health")
+PACKAGES = ("data", "demo", "report", *METHODS)
+
+
+def _imports(path):
+    """Names of the modules a file imports (the package uses absolute imports only)."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert not node.level or path.name == "__init__.py" or path.parent.name in (
+                "plotting", "widgets"), f"{path}: use absolute imports (workbench.x.y)"
+            yield node.module or ""
+
+
+def test_the_package_shows_one_folder_per_concept_and_no_prefixed_modules(root):
+    top = root / "workbench"
+    for name in PACKAGES:
+        assert (top / name / "__init__.py").is_file(), f"workbench/{name}/ should be a package"
+    prefixed = [p.name for p in top.glob("_*_*.py") if not p.name.startswith("__")]
+    assert not prefixed, f"concept prefixes at the top of workbench/: {prefixed}; move them into a package"
+    assert not [p.name for p in top.glob("*.py") if p.stem in PACKAGES], "a facade module beside its package"
+
+
+def test_imports_flow_one_way(root):
+    for path in (root / "workbench" / "data").rglob("*.py"):
+        for name in _imports(path):
+            assert not any(name.startswith(f"workbench.{m}") for m in (*METHODS, "report")), \
+                f"{path.name} imports {name}: data/ comes first and imports no method"
+    for method in METHODS:
+        for path in (root / "workbench" / method).rglob("*.py"):
+            for name in _imports(path):
+                assert not name.startswith(("workbench.report", "workbench.widgets")), \
+                    f"{method}/{path.name} imports {name}: data flows one way (method -> plot -> report)"
+    for path in (root / "workbench" / "report").rglob("*.py"):
+        for name in _imports(path):
+            assert not any(name.startswith(f"workbench.{m}") for m in METHODS), \
+                f"report/{path.name} imports {name}: the runner runs notebooks, it knows no method"
+
+
+def test_only_plotting_and_widgets_import_matplotlib(root):
+    for path in (root / "workbench").rglob("*.py"):
+        if path.parent.name in ("plotting", "widgets"):
+            continue
+        for name in _imports(path):
+            assert not name.startswith(("matplotlib", "seaborn", "ipywidgets")), \
+                f"{path.relative_to(root)} imports {name}: drawing lives in plotting/ and widgets/"
+
+
+def test_the_short_names_notebooks_use_still_work():
+    import workbench as wb
+
+    assert wb.quality.__name__ == "workbench.data.quality"
+    assert wb.contract.__name__ == "workbench.data.contract"
+    assert wb.psm.__name__ == "workbench.pricing.psm"
+    assert wb.clv.__name__ == "workbench.health.clv"
+    assert callable(wb.load) and wb.rfm.score and wb.plotting.rfm.plot_grades

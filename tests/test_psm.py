@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import workbench as wb
-from workbench.psm import (
+from workbench.pricing.psm import (
     ANSWERS,
     JAPANESE_NAMES,
     TooFewRespondentsError,

@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 
 from workbench import report
+from workbench.report import execute, plan, record
+from workbench.report import params as report_params
 
 FIXTURES = Path(__file__).parent / "notebooks"
 SCRIPT_PAYLOAD = "<script>alert(1)</script>"
@@ -281,17 +283,17 @@ def test_declared_types_include_union_annotations_papermill_misses(tmp_path):
         "as_of: str | None = None  # date\nratio = 0.5\nflag: bool = False\nitems: list = [1]\n"
         "when = len('abc')",
     )
-    declared = report._declared_parameters(nb)
+    declared = report_params.declared_parameters(nb)
     assert set(declared) == {"as_of", "ratio", "flag", "items", "when"}
     assert (declared["as_of"].type, declared["as_of"].nullable) == ("str", True)
-    assert report._coerce("None", declared["as_of"]) is None
-    assert report._coerce("2025-12-31", declared["as_of"]) == "2025-12-31"
-    assert report._coerce("2", declared["ratio"]) == 2.0
-    assert report._coerce("yes", declared["flag"]) is True
-    assert report._coerce("[1, 2]", declared["items"]) == [1, 2]
+    assert report_params.coerce("None", declared["as_of"]) is None
+    assert report_params.coerce("2025-12-31", declared["as_of"]) == "2025-12-31"
+    assert report_params.coerce("2", declared["ratio"]) == 2.0
+    assert report_params.coerce("yes", declared["flag"]) is True
+    assert report_params.coerce("[1, 2]", declared["items"]) == [1, 2]
     assert declared["when"].default == "<len('abc')>"
     with pytest.raises(ValueError, match="bool"):
-        report._coerce("maybe", declared["flag"])
+        report_params.coerce("maybe", declared["flag"])
 
 
 def test_schedule_unknown_key_is_named(tmp_path):
@@ -338,8 +340,8 @@ def test_parameters_file_anchors_existing_data_paths_to_the_file(tmp_path):
     params = report.load_parameters_file(path)
     assert params["data"] == str((tmp_path / "sub" / "orders.csv").resolve())
     assert params["mapping"] == "demo" and params["n"] == 3
-    decl = report._Declared("str", False, "")
-    assert report._coerce(params["as_of"], decl) == "2025-12-31"  # YAML date back to text
+    decl = report_params.Declared("str", False, "")
+    assert report_params.coerce(params["as_of"], decl) == "2025-12-31"  # YAML date back to text
 
 
 def test_resolve_notebooks(tmp_path):
@@ -377,7 +379,7 @@ def test_fingerprint_follows_content_and_names(tmp_path):
 
 
 def test_publish_converts_values_and_escapes_its_table():
-    bundle = report._summary_bundle(
+    bundle = record.summary_bundle(
         {
             "count": np.int64(3),
             "rate": np.float64(0.25),
@@ -398,16 +400,16 @@ def test_publish_converts_values_and_escapes_its_table():
     json.dumps(bundle, allow_nan=False)
     assert "| name | &lt;b>\\|x |" in bundle["text/markdown"]
     with pytest.raises(TypeError, match="frame is a DataFrame"):
-        report._summary_bundle({"frame": pd.DataFrame({"a": [1]})})
+        record.summary_bundle({"frame": pd.DataFrame({"a": [1]})})
     assert report.publish(n=1) is None  # outside a kernel: logged, nothing displayed
 
 
 def test_report_names_are_safe_and_unique():
     taken: set[str] = set()
     names = [
-        report._report_name("04_roi", {"rep": "Alice Martin"}, taken),
-        report._report_name("04_roi", {"rep": "Alice/Martin"}, taken),
-        report._report_name("04_roi", {"rep": "../../etc"}, taken),
+        plan.report_name("04_roi", {"rep": "Alice Martin"}, taken),
+        plan.report_name("04_roi", {"rep": "Alice/Martin"}, taken),
+        plan.report_name("04_roi", {"rep": "../../etc"}, taken),
     ]
     assert names == ["04_roi__rep-Alice_Martin", "04_roi__rep-Alice_Martin-2", "04_roi__rep-etc"]
 
@@ -428,7 +430,7 @@ def test_default_kernel_is_this_python_even_when_a_spec_shadows_it(tmp_path, mon
 
     other = _shadow_python3_kernel(tmp_path, monkeypatch)
     assert KernelSpecManager().get_kernel_spec("python3").argv[0] == other  # the trap is set
-    options = report._kernel_options(None)
+    options = execute.kernel_options(None)
     manager = options["kernel_manager_class"](kernel_name=options["kernel_name"])
     assert manager.kernel_spec.argv[0] == sys.executable
 
@@ -436,7 +438,7 @@ def test_default_kernel_is_this_python_even_when_a_spec_shadows_it(tmp_path, mon
 def test_named_kernel_is_checked_before_running(tmp_path, monkeypatch, caplog):
     other = _shadow_python3_kernel(tmp_path, monkeypatch)
     with caplog.at_level("WARNING", logger="workbench.report"):
-        report._check_kernel("python3")
+        execute.check_kernel("python3")
     assert other in caplog.text and sys.executable in caplog.text
     with pytest.raises(report.RunConfigError, match="no Jupyter kernel named 'nope'"):
         report.run(["ok"], notebooks_dir=FIXTURES, out_dir=tmp_path / "run", kernel_name="nope")
@@ -444,16 +446,15 @@ def test_named_kernel_is_checked_before_running(tmp_path, monkeypatch, caplog):
 
 
 def test_a_runner_failure_in_one_report_fails_that_report_only(tmp_path, monkeypatch):
-    from workbench import _report_exec
 
-    real_record = _report_exec.record
+    real_record = execute.record
 
     def broken_record(job, *args, **kwargs):
         if job.name == "ok":
             raise ValueError("planted recording failure")
         return real_record(job, *args, **kwargs)
 
-    monkeypatch.setattr(_report_exec, "record", broken_record)
+    monkeypatch.setattr(execute, "record", broken_record)
     notebooks = report.resolve_notebooks(["ok", "fails"], notebooks_dir="tests/notebooks")
     result = report.run(notebooks, out_dir=tmp_path, workers=1, progress=False)
     by_name = {r.name: r for r in result.reports}

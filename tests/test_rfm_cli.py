@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import workbench as wb  # noqa: E402
-from workbench import rfm  # noqa: E402
+from workbench import rfm
 from workbench.cli import EXIT_DATA, EXIT_OK, EXIT_USAGE, main  # noqa: E402
 
 AS_OF = "2025-12-31"

@@ -6,16 +6,23 @@ import importlib
 from collections.abc import Callable
 
 
-def lazy_getattr(package: str, names: dict[str, str] | None = None) -> Callable[[str], object]:
+def lazy_getattr(
+    package: str, names: dict[str, str] | None = None, *, modules: dict[str, str] | None = None
+) -> Callable[[str], object]:
     """A module ``__getattr__`` for `package`: ``pkg.sub`` imports ``pkg.sub`` when first used.
 
-    `names` maps attributes re-exported by the package to the submodule defining them.
+    `names` maps attributes re-exported by the package to the submodule defining them;
+    `modules` maps short names to submodules deeper in the package (``wb.psm`` is
+    ``workbench.pricing.psm``), so that the names notebooks use stay short.
     """
     names = names or {}
+    modules = modules or {}
 
     def __getattr__(name: str):
         if name in names:
             return getattr(importlib.import_module(f".{names[name]}", package), name)
+        if name in modules:
+            return importlib.import_module(f".{modules[name]}", package)
         try:
             return importlib.import_module(f".{name}", package)
         except ModuleNotFoundError as exc:

@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from .mapping import MappingError
-    from .sources import SourceError
-    from .validation import ContractError
+    from workbench.data.mapping import MappingError
+    from workbench.data.sources import SourceError
+    from workbench.data.validation import ContractError
 
     try:
         return {"demo-data": _demo, "validate": _validate, "run": _run, "rfm": _rfm}[args.command](args)
@@ -113,7 +113,7 @@ def _date_option(value: str | None, option: str):
 
 
 def _demo(args) -> int:
-    from . import demo
+    from workbench import demo
 
     out = demo.write(args.out, customers=args.customers, seed=args.seed, file_format=args.file_format,
                      chunk_customers=args.chunk_customers, progress=sys.stderr.isatty())
@@ -122,8 +122,8 @@ def _demo(args) -> int:
 
 
 def _validate(args) -> int:
-    from .dataset import load
-    from .quality import summary_text
+    from workbench.data.dataset import load
+    from workbench.data.quality import summary_text
 
     as_of = _date_option(args.as_of, "--as-of")
     if as_of is _BAD:
@@ -141,7 +141,7 @@ def _validate(args) -> int:
 
 
 def _run(args) -> int:
-    from . import report
+    from workbench import report
 
     try:
         parameters = report.load_parameters_file(args.parameters) if args.parameters else {}
@@ -172,8 +172,8 @@ def _rfm(args) -> int:
     """Score every customer and write the per-customer table; exit 2 for a bad grid, 3 for bad data."""
     import pandas as pd
 
-    from . import rfm
-    from .dataset import load
+    from workbench import rfm
+    from workbench.data.dataset import load
 
     if args.out.suffix.lower() not in (".csv", ".parquet"):
         _err(f"--out {args.out}: give a .csv or .parquet file")

@@ -5,6 +5,6 @@ compute function returned; it computes nothing itself. Submodules: ``quality``, 
 per method (``rfm``, ``personas``, ``pricing``, ``campaigns``, ``health``).
 """
 
-from .._lazy import lazy_getattr
+from workbench._lazy import lazy_getattr
 
 __getattr__ = lazy_getattr(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import axes as _axes
+from workbench.plotting._base import axes as _axes
 
 __all__ = ["plot_funnel", "plot_funnel_rates", "plot_lifts", "plot_roi_by_kind", "plot_attribution",
            "plot_segment_effects", "plot_allocation", "plot_qini"]

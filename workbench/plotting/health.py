@@ -1,4 +1,4 @@
-"""Plots of lifetime value and customer health (:mod:`workbench.clv`, :mod:`workbench.health`).
+"""Plots of lifetime value and customer health (:mod:`workbench.health.clv`, :mod:`workbench.health`).
 
 Each draws a table a compute function returned; none computes anything itself.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import axes as _axes
+from workbench.plotting._base import axes as _axes
 
 __all__ = ["plot_capital_trajectories", "plot_capital_distribution", "plot_p_alive_matrix",
            "plot_holdout_check", "plot_forecast", "plot_tracking", "plot_clv_by_segment",

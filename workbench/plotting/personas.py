@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import axes as _axes
+from workbench.plotting._base import axes as _axes
 
 __all__ = ["plot_model_choice", "plot_projection", "plot_trait_heatmap", "plot_sizes",
            "plot_stability", "plot_category_affinity", "plot_product_fit", "plot_incidents",

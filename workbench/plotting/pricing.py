@@ -1,7 +1,7 @@
-"""Plots of price acceptability (:mod:`workbench.psm`, :mod:`workbench.pricing`).
+"""Plots of price acceptability (:mod:`workbench.pricing.psm`, :mod:`workbench.pricing`).
 
 Each function draws what a compute function returned: the Van Westendorp curves of a
-:class:`~workbench.psm.PSMResult` (one survey or one per group), the Newton-Miller-Smith
+:class:`~workbench.pricing.psm.PSMResult` (one survey or one per group), the Newton-Miller-Smith
 curves, the cost-plus floor against each group's acceptable range (:func:`verdict_table`),
 and the prices customers paid (:func:`paid_prices`) under the floor and the survey ranges.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ._base import axes as _axes
+from workbench.plotting._base import axes as _axes
 
 __all__ = [
     "plot_psm",

@@ -1,16 +1,16 @@
-"""Plots of the data-quality views (:mod:`workbench.quality`)."""
+"""Plots of the data-quality views (:mod:`workbench.data.quality`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ._base import axes as _axes
+from workbench.plotting._base import axes as _axes
 
 __all__ = ["plot_volumes", "plot_rejects", "plot_reconciliation"]
 
 
 def plot_volumes(volumes: pd.DataFrame, *, columns=("orders", "new_buyers"), ax=None):
-    """Counts per period (from :func:`workbench.quality.volumes_over_time`), one line each."""
+    """Counts per period (from :func:`workbench.data.quality.volumes_over_time`), one line each."""
     import seaborn as sns
 
     ax = _axes(ax)
@@ -33,7 +33,7 @@ def plot_volumes(volumes: pd.DataFrame, *, columns=("orders", "new_buyers"), ax=
 
 
 def plot_rejects(summary: pd.DataFrame, *, ax=None):
-    """Rejected rows by table, column and rule (from :func:`workbench.quality.reject_summary`)."""
+    """Rejected rows by table, column and rule (from :func:`workbench.data.quality.reject_summary`)."""
     ax = _axes(ax, figsize=(8, max(2.0, 0.4 * len(summary) + 1)))
     if summary.empty:
         ax.text(0.5, 0.5, "No rejected rows", ha="center", va="center", transform=ax.transAxes)
@@ -46,7 +46,7 @@ def plot_rejects(summary: pd.DataFrame, *, ax=None):
 
 
 def plot_reconciliation(recon: pd.DataFrame, *, ax=None):
-    """Stacked bars per table: accepted, rejected, excluded (from :func:`workbench.quality.reconciliation`)."""
+    """Stacked bars per table: accepted, rejected, excluded (from :func:`workbench.data.quality.reconciliation`)."""
     ax = _axes(ax, figsize=(8, max(2.0, 0.5 * len(recon) + 1)))
     left = pd.Series(0, index=recon.index)
     for col, color in (("accepted", "tab:green"), ("rejected", "tab:red"), ("excluded", "tab:grey")):

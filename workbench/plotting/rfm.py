@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import axes as _axes
+from workbench.plotting._base import axes as _axes
 
 __all__ = ["plot_rfm_distributions", "plot_grades", "plot_segments", "plot_rf_heatmap",
            "plot_migration", "plot_flows", "plot_seasonality", "plot_seasonality_by_segment",

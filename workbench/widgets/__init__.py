@@ -4,6 +4,6 @@ They wrap pure functions and work in JupyterLab; static HTML reports leave them 
 show tables instead.
 """
 
-from .._lazy import lazy_getattr
+from workbench._lazy import lazy_getattr
 
 __getattr__ = lazy_getattr(__name__)

@@ -42,8 +42,8 @@ def explore_campaigns(portfolio, *, margin_rate: float | None = None, window_day
     import ipywidgets as w
     from IPython.display import display
 
-    from .. import campaigns as C
-    from ..plotting import campaigns as P
+    from workbench import campaigns as C
+    from workbench.plotting import campaigns as P
 
     p = portfolio
     base_costs = C.campaign_costs(p.campaigns, p.contacts, fixed_cost=fixed_cost,

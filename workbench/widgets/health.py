@@ -1,6 +1,6 @@
 """Explore customer health interactively: the points table, threshold, horizon, discount rate,
 and one customer's capital trajectory. Each widget wraps pure functions of :mod:`workbench.health`
-and :mod:`workbench.clv`; static reports show the same information as tables.
+and :mod:`workbench.health.clv`; static reports show the same information as tables.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def explore_capital(crm, *, as_of, points=None, rules=None):
     import ipywidgets as w
     from IPython.display import display
 
-    from ..health import CapitalRules, capital_events, points_table, tolerance_capital
-    from ..plotting.health import plot_capital_distribution
+    from workbench.health import CapitalRules, capital_events, points_table, tolerance_capital
+    from workbench.plotting.health import plot_capital_distribution
 
     rules = rules or CapitalRules()
     table = points_table(points)
@@ -103,7 +103,7 @@ def explore_customer(capital, *, table: pd.DataFrame | None = None):
     import ipywidgets as w
     from IPython.display import display
 
-    from ..plotting.health import plot_capital_trajectories
+    from workbench.plotting.health import plot_capital_trajectories
 
     ids = list(capital.customers.sort_values("capital", kind="stable").index)
     picker = w.Combobox(value=ids[0] if ids else "", options=ids[:5000], description="customer",

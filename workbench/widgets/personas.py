@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..personas import ALGORITHMS, GROUPS, PersonaFeatures
+from workbench.personas import ALGORITHMS, GROUPS, PersonaFeatures
 
 __all__ = ["explore_personas"]
 
@@ -18,7 +18,7 @@ def explore_personas(features: PersonaFeatures, *, currency: str = "", seed: int
     import ipywidgets as w
     from IPython.display import Markdown, display
 
-    from .. import personas as P
+    from workbench import personas as P
 
     groups = [g for g in GROUPS if any(features.spec(d).group == g for d in features.descriptors)]
     options = [f"[{g}]" for g in groups] + features.descriptors
@@ -60,8 +60,8 @@ def _show(features: PersonaFeatures, model, cards) -> None:
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from .. import personas as P
-    from ..plotting import personas as plots
+    from workbench import personas as P
+    from workbench.plotting import personas as plots
 
     names = cards.names()
     _, axs = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")

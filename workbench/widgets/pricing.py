@@ -41,14 +41,15 @@ def pricing_scenario(
     """The verdicts of one product per group under one set of choices (what the widget shows).
 
     ``grid_step`` 0 means the observed answers; ``unit_cost`` None keeps the products
-    table's cost; ``psm_options`` go to :func:`workbench.psm.psm_by_group`.
+    table's cost; ``psm_options`` go to :func:`workbench.pricing.psm.psm_by_group`.
 
     Returns
     -------
     (DataFrame, DataFrame)
         The verdict table (:func:`workbench.pricing.verdict_table`) and the group ranges.
     """
-    from .. import pricing, psm
+    from workbench import pricing
+    from workbench.pricing import psm
 
     one = survey[survey["product_id"] == product]
     if one.empty:
@@ -128,7 +129,7 @@ def _cost(products: pd.DataFrame, product: str) -> float:
 
 def _compute(survey, products, product: str, group: str, settings: dict, *, by, target, fixed):
     """The verdicts of `product` and the meter of the chosen `group` (the widget's content)."""
-    from .. import psm
+    from workbench.pricing import psm
 
     verdicts, _ = pricing_scenario(
         survey, products, product=product, by=by, target=target, **settings, **fixed
@@ -163,7 +164,7 @@ def explore_pricing(
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from ..plotting.pricing import plot_floor_vs_range, plot_psm
+    from workbench.plotting.pricing import plot_floor_vs_range, plot_psm
 
     surveyed = sorted(survey["product_id"].dropna().astype(str).unique())
     if not surveyed:

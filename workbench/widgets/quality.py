@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..dataset import CRMData
+from workbench.data.dataset import CRMData
 
 __all__ = ["explore_quality"]
 
@@ -12,7 +12,7 @@ def explore_quality(crm: CRMData):
     import ipywidgets as w
     from IPython.display import display
 
-    from ..quality import reject_summary, table_profile
+    from workbench.data.quality import reject_summary, table_profile
 
     picker = w.Dropdown(options=list(crm.tables), description="Table")
     shown = w.IntSlider(value=10, min=5, max=200, step=5, description="Rows shown")

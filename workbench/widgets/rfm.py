@@ -59,7 +59,7 @@ class _ScoringExplorer:
     def __init__(self, source, *, as_of, grid, segments, dates, customers, result) -> None:
         import ipywidgets as w
 
-        from .. import rfm
+        from workbench import rfm
 
         if result is not None:
             grid, segments = grid or result.grid, segments or result.segments
@@ -81,7 +81,7 @@ class _ScoringExplorer:
         self.box = w.VBox([w.HBox([self.date, self.picker]), grid_box, self.message, self.out])
 
     def scored(self):
-        from .. import rfm
+        from workbench import rfm
 
         if self.date.value not in self.cache:
             self.cache[self.date.value] = rfm.score(
@@ -99,7 +99,7 @@ class _ScoringExplorer:
             self.busy = False
 
     def update(self) -> None:
-        from .. import rfm
+        from workbench import rfm
 
         try:
             g = rfm.ScoringGrid.from_dict(_grid_from_controls(self.spec, self.criteria, self.grades),
@@ -124,8 +124,8 @@ class _ScoringExplorer:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        from .. import rfm
-        from ..plotting.rfm import plot_grades
+        from workbench import rfm
+        from workbench.plotting.rfm import plot_grades
 
         summary = rfm.RFMResult(table=table, as_of=self.date.value, scorer=result.scorer, grid=g,
                                 segments=result.segments, potential=None,

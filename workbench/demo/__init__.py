@@ -1,0 +1,188 @@
+"""The planted-truth demo company: a coherent CRM whose answers are known.
+
+A fictional French retailer / wholesaler with five personas, seasonality, lapses made
+likelier by incidents, campaigns with randomised control groups and planted uplift, and a
+Van Westendorp price survey. :func:`generate` returns the contract tables with the planted
+truth; :func:`write` streams the same data to CSV or Parquet in bounded memory.
+
+Random draws about a customer come from the stream of that customer's block of
+100 consecutive customers (a child of ``np.random.SeedSequence(seed)``), so the data
+depend on ``(customers, seed, start, as_of)`` only, never on the chunk size.
+
+The generator is private modules, one per concept: ``personas`` (who the customers
+are), ``customers``, ``orders``, ``catalogue``, ``incidents``,
+``campaigns``, ``survey`` (planted parameters and the rows they give),
+``world`` (what the chunks share, one chunk's pipeline), ``draws`` and
+``tables`` (draws and columns), ``truth`` (the truth as JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from workbench.data.contract import CONTRACT, DTYPES
+from workbench.demo.tables import TRUTH_COLUMNS as _TRUTH_COLUMNS
+from workbench.demo.world import World, chunk_size, chunks
+
+__all__ = ["DemoCompany", "generate", "write"]
+
+log = logging.getLogger(__name__)
+
+_CHUNK_TABLES = ("customers", "orders", "campaign_contacts", "incidents", "price_survey")
+
+
+@dataclass
+class DemoCompany:
+    """A generated demo company.
+
+    Attributes
+    ----------
+    tables : dict of DataFrame
+        The contract tables, with canonical columns and dtypes.
+    truth : dict
+        JSON-serialisable planted truth (see ``truth["definitions"]``).
+    customers_truth : DataFrame
+        One row per customer: persona, first purchase, lapse date and cause, planted rate,
+        basket and margin.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    truth: dict
+    customers_truth: pd.DataFrame
+
+
+def generate(
+    *, customers: int = 4000, seed: int = 42, start: str = "2023-01-01", as_of: str = "2025-12-31"
+) -> DemoCompany:
+    """Generate the demo company in memory.
+
+    Parameters
+    ----------
+    customers : int
+        Number of customers.
+    seed : int
+        Seed of every random draw; the same seed gives the same company.
+    start, as_of : str
+        First and last day of the history (inclusive); nothing is dated after `as_of`.
+
+    Returns
+    -------
+    DemoCompany
+        Same data as :func:`write` with the same arguments.
+    """
+    world = World(customers, seed, start, as_of)
+    parts = list(chunks(world, 100_000))
+    tables = {name: world.global_tables.get(name) for name in CONTRACT}
+    for name in _CHUNK_TABLES:
+        tables[name] = pd.concat([p[name] for p in parts], ignore_index=True)
+    truth_rows = pd.concat([p["customers_truth"] for p in parts], ignore_index=True)
+    return DemoCompany(tables=tables, truth=world.truth(), customers_truth=truth_rows)
+
+
+def write(
+    out_dir: str | Path,
+    *,
+    customers: int = 4000,
+    seed: int = 42,
+    file_format: str = "csv",
+    chunk_customers: int = 100_000,
+    start: str = "2023-01-01",
+    as_of: str = "2025-12-31",
+    progress: bool = False,
+) -> Path:
+    """Write the demo company to `out_dir`, chunk by chunk, in bounded memory.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write ``<table>.<ext>``, ``customers_truth.<ext>`` and ``truth.json`` into.
+    customers, seed, start, as_of
+        As in :func:`generate`, which returns the same data.
+    file_format : {"csv", "parquet"}
+        File format of the tables.
+    chunk_customers : int
+        Customers generated and written at a time (rounded up to a multiple of 100).
+    progress : bool
+        Show a progress bar over the chunks.
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    if file_format not in ("csv", "parquet"):
+        raise ValueError(f"file_format must be 'csv' or 'parquet', not {file_format!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    world = World(customers, seed, start, as_of)
+    sink = _Sink(out, file_format)
+    for name, frame in world.global_tables.items():
+        sink.append(name, frame)
+    parts = chunks(world, chunk_customers)
+    if progress:
+        from tqdm.auto import tqdm
+
+        parts = tqdm(parts, total=-(-customers // chunk_size(chunk_customers)), unit="chunk")
+    for part in parts:
+        for name, frame in part.items():
+            sink.append(name, frame)
+    sink.close()
+    (out / "truth.json").write_text(
+        json.dumps(world.truth(), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    log.info("wrote demo company (%d customers, seed %d) to %s", customers, seed, out)
+    return out
+
+
+class _Sink:
+    """Append frames to one file per table (Parquet row groups or CSV without repeated header)."""
+
+    def __init__(self, out: Path, file_format: str) -> None:
+        self.out, self.format, self.writers = out, file_format, {}
+
+    def append(self, name: str, frame: pd.DataFrame) -> None:
+        path = self.out / f"{name}.{self.format}"
+        if self.format == "csv":
+            frame.to_csv(
+                path,
+                mode="a" if name in self.writers else "w",
+                header=name not in self.writers,
+                index=False,
+            )
+            self.writers[name] = None
+            return
+        import pyarrow.parquet as pq
+
+        if name not in self.writers:
+            self.writers[name] = pq.ParquetWriter(path, _arrow_schema(name, frame))
+        writer = self.writers[name]
+        writer.write_table(pa.Table.from_pandas(frame, schema=writer.schema, preserve_index=False))
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            if writer is not None:
+                writer.close()
+
+
+def _arrow_schema(name: str, frame: pd.DataFrame):
+    """Explicit Arrow schema, so that a chunk with an all-empty column keeps the same types."""
+    types = {
+        "str": pa.large_string(),
+        "Int64": pa.int64(),
+        "float64": pa.float64(),
+        "boolean": pa.bool_(),
+        "datetime64[ns]": pa.timestamp("ns"),
+    }
+    dtypes = (
+        _TRUTH_COLUMNS
+        if name == "customers_truth"
+        else {c.name: DTYPES[c.dtype] for c in CONTRACT[name].columns}
+    )
+    schema = pa.schema([(col, types[dtypes[col]]) for col in frame.columns])
+    return schema.with_metadata(pa.Schema.from_pandas(frame, preserve_index=False).metadata)

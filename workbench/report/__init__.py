@@ -1,0 +1,274 @@
+"""Run notebooks as reports: execute (papermill), render (nbconvert), record (summary, manifest).
+
+A run writes into one folder, for every report ``<name>``::
+
+    <name>.html           the rendered report, code hidden unless ``show_code``
+    <name>.ipynb          the executed notebook (with the error, if it failed)
+    <name>.summary.json   status, error and the figures the notebook published
+    <name>.manifest.json  notebook, parameters, data fingerprint, seed, versions, timing
+    <name>/               the notebook's ``output_dir`` (only kept if it wrote something)
+
+plus ``index.html`` and ``run.json`` listing every report of the run.
+
+Parameter rule
+--------------
+Parameters given for a run apply to every selected notebook and must be declared in each one's
+``parameters`` cell, except the shared names :data:`SHARED_PARAMETERS` (``data``, ``mapping``,
+``as_of``, ``output_dir``, ``seed``), which go only to the notebooks that declare them (at least
+one must). ``output_dir`` is set by the runner to the report's folder and cannot be given.
+Values are converted to the declared type (``int``, ``float``, ``bool``, ``str``, ``list``,
+``dict``; ``X | None`` accepts ``None``); undeclared parameters keep their defaults. Every
+check runs before anything executes. A relative ``data`` or ``mapping`` path that exists from
+the caller's folder (or, in a YAML file, from the file's folder) is made absolute, because
+notebooks run in their own folder.
+
+Exit codes (for cron): :data:`EXIT_OK` all reports ok, :data:`EXIT_FAILED_REPORTS` some report
+failed, :data:`EXIT_USAGE` bad usage (:class:`RunConfigError`: unknown notebook or parameter,
+bad value, bad schedule).
+
+Layout: this module is the API; one role per private module, as in papermill:
+``params`` (read, declare, convert), ``plan`` (jobs, names, fingerprints),
+``execute`` (kernel, execution, parallel pool), ``render`` (sanitised rendering,
+index page), ``record`` (summary, manifest, ``run.json``), ``schedule`` (YAML
+schedules) and ``results`` (exit codes, shared names, errors and results).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from workbench.report.execute import check_kernel as _check_kernel
+from workbench.report.execute import execute_all as _execute_all
+from workbench.report.params import anchor_paths as _anchor_paths
+from workbench.report.params import read_yaml_mapping as _read_yaml_mapping
+from workbench.report.plan import fingerprint, resolve_notebooks
+from workbench.report.plan import plan as _plan
+from workbench.report.record import summary_bundle as _summary_bundle
+from workbench.report.record import timestamp as _timestamp
+from workbench.report.record import write_index as _write_index
+from workbench.report.results import (
+    DEFAULT_NOTEBOOKS_DIR,
+    EXIT_FAILED_REPORTS,
+    EXIT_OK,
+    EXIT_USAGE,
+    SHARED_PARAMETERS,
+    SUMMARY_MIMETYPE,
+    ReportResult,
+    RunConfigError,
+    RunResult,
+)
+from workbench.report.schedule import load_schedule as _load_schedule
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_FAILED_REPORTS",
+    "EXIT_USAGE",
+    "SHARED_PARAMETERS",
+    "SUMMARY_MIMETYPE",
+    "RunConfigError",
+    "ReportResult",
+    "RunResult",
+    "resolve_notebooks",
+    "parse_parameter_pairs",
+    "load_parameters_file",
+    "run",
+    "run_schedule",
+    "publish",
+    "fingerprint",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def parse_parameter_pairs(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """``-p NAME VALUE`` pairs as a dict of strings (converted later, per notebook).
+
+    Raises
+    ------
+    RunConfigError
+        If a name is not an identifier or is given twice.
+    """
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if not name.isidentifier():
+            raise RunConfigError(f"-p {name} {value}: {name!r} is not a parameter name")
+        if name in params:
+            raise RunConfigError(f"-p {name}: given twice ({params[name]!r} and {value!r})")
+        params[name] = value
+    return params
+
+
+def load_parameters_file(path: str | Path) -> dict[str, Any]:
+    """Parameters from a YAML mapping ``name: value``; relative data paths anchored to the file.
+
+    Raises
+    ------
+    RunConfigError
+        If the file cannot be read or is not a mapping of identifiers.
+    """
+    path = Path(path)
+    params = _read_yaml_mapping(path)
+    bad = [k for k in params if not k.isidentifier()]
+    if bad:
+        raise RunConfigError(f"{path}: {bad[0]!r} is not a parameter name")
+    return _anchor_paths(params, path.parent)
+
+
+def publish(**figures: Any) -> None:
+    """Publish key figures of a notebook into its report's ``summary.json``.
+
+    Displays them as a small table and as a ``application/vnd.crm-workbench.summary+json``
+    output that the runner collects; several calls are merged (later values win).
+
+    Parameters
+    ----------
+    **figures
+        JSON-serialisable values: numbers (numpy scalars included), strings, dates and
+        Timestamps (stored as ISO text), lists or dicts of them. NaN becomes ``null``.
+
+    Raises
+    ------
+    TypeError
+        If a value cannot be stored as JSON (e.g. a DataFrame).
+    """
+    bundle = _summary_bundle(figures)
+    from IPython import get_ipython
+
+    if get_ipython() is None:
+        logger.info("published (no IPython kernel): %s", bundle[SUMMARY_MIMETYPE])
+        return
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def run(
+    notebooks: Sequence[str | Path] | None,
+    *,
+    out_dir: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    show_code: bool = False,
+    workers: int | None = None,
+    timeout: float | None = 600,
+    progress: bool = True,
+    kernel_name: str | None = None,
+    notebooks_dir: str | Path = DEFAULT_NOTEBOOKS_DIR,
+) -> RunResult:
+    """Run notebooks as HTML reports into ``out_dir``, with ``index.html`` and ``run.json``.
+
+    Parameters
+    ----------
+    notebooks : sequence of str or Path, or None
+        Names or paths (see :func:`resolve_notebooks`); ``None`` or ``["all"]`` for all.
+    out_dir : str or Path
+        Run folder (created), e.g. ``reports/demo``.
+    parameters : mapping, optional
+        Values (CLI strings are converted); see the module's parameter rule.
+    grid : mapping of name to list, optional
+        One report per combination of values (cartesian product), named
+        ``<notebook>__<name>-<value>``.
+    show_code : bool
+        Show code cells in the HTML (for trainers).
+    workers : int, optional
+        Parallel processes; default ``min(2, cpu count)``.
+    timeout : float or None
+        Seconds per cell before the report fails; ``None`` for no limit.
+    progress : bool
+        tqdm progress bar on stderr.
+    kernel_name : str, optional
+        Jupyter kernel spec; default: this Python (``sys.executable``), whatever is installed.
+    notebooks_dir : str or Path
+        Where names are looked up.
+
+    Returns
+    -------
+    RunResult
+        ``.ok`` is False if any report failed; a failed report still has its HTML.
+
+    Raises
+    ------
+    RunConfigError
+        Before anything runs: unknown notebook or parameter, unconvertible value.
+    """
+    if isinstance(notebooks, str | Path):
+        notebooks = [notebooks]
+    names = None if notebooks is None else [str(n) for n in notebooks]
+    found = resolve_notebooks(names, notebooks_dir=notebooks_dir)
+    if kernel_name is not None:
+        _check_kernel(kernel_name)
+    paths = list(dict.fromkeys(p.resolve() for p in found))
+    out = Path(out_dir).resolve()  # notebooks run in their own folder: paths must not be relative
+    params = _anchor_paths(dict(parameters or {}), Path.cwd())
+    grid = _anchor_paths(dict(grid or {}), Path.cwd())
+    jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name)
+    out.mkdir(parents=True, exist_ok=True)
+    started, t0 = _timestamp(), time.perf_counter()
+    workers = workers or min(2, os.cpu_count() or 1)
+    reports = _execute_all(jobs, workers=workers, progress=progress)
+    result = RunResult(out, reports)
+    _write_index(result, started=started, duration_s=time.perf_counter() - t0)
+    logger.info(
+        "%d report(s) in %s, %d failed; index: %s",
+        len(reports),
+        out,
+        sum(r.status != "ok" for r in reports),
+        result.index,
+    )
+    return result
+
+
+def run_schedule(
+    path: str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    show_code: bool | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    kernel_name: str | None = None,
+    notebooks_dir: str | Path | None = None,
+) -> RunResult:
+    """Run a YAML schedule: ``notebooks``, ``parameters``, ``grid``, ``workers``, ``show_code``.
+
+    Optional keys: ``timeout`` (seconds per cell), ``out`` and ``notebooks_dir`` (relative to
+    the file). Relative ``data``/``mapping`` paths resolve from the file's folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The schedule file.
+    out_dir : str or Path, optional
+        Overrides the file's ``out``; default ``reports/<file stem>``.
+    overrides : mapping, optional
+        Parameters replacing the file's (e.g. from ``-p``).
+    show_code, workers, kernel_name, notebooks_dir, progress
+        As in :func:`run`; ``None`` keeps the file's value.
+
+    Raises
+    ------
+    RunConfigError
+        Unknown key or wrong type in the file (naming both), or any :func:`run` usage error.
+    """
+    path = Path(path)
+    spec = _load_schedule(path)
+    base = path.parent
+    names = spec.get("notebooks", "all")
+    folder = notebooks_dir or (base / spec["notebooks_dir"] if "notebooks_dir" in spec else None)
+    return run(
+        [names] if isinstance(names, str) else names,
+        out_dir=out_dir or (base / spec["out"] if "out" in spec else Path("reports", path.stem)),
+        parameters=_anchor_paths(spec.get("parameters", {}), base) | dict(overrides or {}),
+        grid=_anchor_paths(spec.get("grid", {}), base),
+        show_code=spec.get("show_code", False) if show_code is None else show_code,
+        workers=workers or spec.get("workers"),
+        timeout=spec.get("timeout", 600),
+        progress=progress,
+        kernel_name=kernel_name,
+        notebooks_dir=folder or DEFAULT_NOTEBOOKS_DIR,
+    )

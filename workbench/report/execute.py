@@ -1,0 +1,216 @@
+"""Executing reports: the kernel, one report's execute-render-record, the parallel pool.
+
+Private to :mod:`workbench.report`. A notebook's failure never ends the run: it becomes the
+content of its report (marked failed), and so does a crashed worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from workbench.report.plan import Job
+from workbench.report.record import error_text, record, timestamp
+from workbench.report.results import ReportResult, RunConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def _kernel_manager_class() -> type:
+    """AsyncKernelManager that always launches ``sys.executable -m ipykernel_launcher``.
+
+    An installed ``python3`` kernel spec may point at another interpreter (a user-level spec
+    shadows the environment's), which would run reports without this package; building the
+    spec from ``sys.executable`` makes the kernel the runner's own Python, whatever is installed.
+    """
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpec
+
+    class CurrentPythonKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            if self._kernel_spec is None:
+                # kernel logs below ERROR (e.g. ipykernel 7's "running over TCP without
+                # encryption", on loopback) reach the terminal on every report, never the report
+                argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                        "--IPKernelApp.log_level=ERROR"]
+                self._kernel_spec = KernelSpec(
+                    argv=argv, display_name=f"Python ({sys.executable})", language="python"
+                )
+            return self._kernel_spec
+
+    return CurrentPythonKernelManager
+
+
+def kernel_options(kernel_name: str | None) -> dict[str, Any]:
+    """papermill's kernel arguments: the named spec, or by default this very Python."""
+    if kernel_name is None:
+        return {
+            "kernel_name": "python3",
+            "language": "python",
+            "kernel_manager_class": _kernel_manager_class(),
+        }
+    return {"kernel_name": kernel_name}
+
+
+def check_kernel(kernel_name: str) -> None:
+    """Fail early on an unknown kernel spec; warn if it runs another Python than this one."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv0 = KernelSpecManager().get_kernel_spec(kernel_name).argv[0]
+    except NoSuchKernel as exc:
+        raise RunConfigError(f"no Jupyter kernel named {kernel_name!r}") from exc
+    # jupyter_client replaces a bare "python"/"python3" by the launching sys.executable.
+    if argv0 not in ("python", "python3", f"python3.{sys.version_info[1]}", sys.executable):
+        logger.warning(
+            "kernel %r runs %s, not this Python (%s): reports may see other package versions "
+            "than the manifest records; omit kernel_name to use this Python",
+            kernel_name,
+            argv0,
+            sys.executable,
+        )
+
+
+def execute(job: Job, error: dict | None = None) -> ReportResult:
+    """Execute, render and record one report; with ``error``, only record that failure.
+
+    Never raises for a notebook's failure: the error goes into the report.
+    """
+    import nbformat
+
+    started, t0 = timestamp(), time.perf_counter()
+    ipynb, html = job.out_dir / f"{job.name}.ipynb", job.out_dir / f"{job.name}.html"
+    ipynb.unlink(missing_ok=True)  # never render a previous run's notebook
+    if "output_dir" in job.given:
+        Path(job.given["output_dir"]).mkdir(parents=True, exist_ok=True)
+    if error is None:
+        error = _papermill(job, ipynb)
+    if ipynb.is_file():
+        nb = nbformat.read(ipynb, as_version=4)
+    else:  # failed before papermill wrote anything (e.g. the kernel did not start)
+        nb = nbformat.read(job.notebook, as_version=4)
+        nbformat.write(nb, ipynb)
+    page, error = _render(job, nb, error, started=started, duration_s=time.perf_counter() - t0)
+    html.write_text(page, encoding="utf-8")
+    return record(job, nb, html, started, time.perf_counter() - t0, error)
+
+
+#: Cells tagged so hold an interactive explorer: a static report cannot use it, so a headless
+#: run does not execute it (nbclient skips cells tagged ``skip-execution``) and the report says
+#: what it is. The explorers are unit-tested directly.
+WIDGET_TAG = "widget"
+
+
+def _without_widgets(path: Path):
+    """The notebook with its widget cells marked for nbclient to skip."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if WIDGET_TAG in tags and "skip-execution" not in tags:
+            cell.metadata["tags"] = [*tags, "skip-execution"]
+    return nb
+
+
+def _papermill(job: Job, ipynb: Path) -> dict | None:
+    """Execute the notebook into `ipynb`: None if it ran, else its error ``{name, message}``."""
+    import papermill as pm
+
+    try:
+        pm.execute_notebook(
+            _without_widgets(job.notebook),
+            ipynb,
+            parameters=job.given,
+            cwd=str(job.notebook.parent),
+            execution_timeout=job.timeout,
+            progress_bar=False,
+            log_output=False,
+            **kernel_options(job.kernel_name),
+        )
+    except Exception as exc:  # the failure is the report's content, not the run's end
+        error = {
+            "name": getattr(exc, "ename", type(exc).__name__),
+            "message": str(getattr(exc, "evalue", exc)),
+        }
+        logger.warning("%s failed: %s: %s", job.name, error["name"], error["message"])
+        return error
+    return None
+
+
+def _render(job: Job, nb: Any, error: dict | None, *, started: str, duration_s: float):
+    """The report's HTML page, and the error (a rendering failure if there was none before)."""
+    from workbench.report import render
+
+    header = render.header_cell(
+        title=job.name,
+        status="failed" if error else "ok",
+        error=error_text(error),
+        parameters=job.parameters,
+        given=job.given,
+        started=started,
+        duration_s=duration_s,
+    )
+    title = job.name + (" (FAILED)" if error else "")
+    try:
+        page = render.render_report(nb, title=title, header=header, show_code=job.show_code)
+    except Exception as exc:  # a report must exist even when nbconvert fails
+        error = error or {"name": type(exc).__name__, "message": f"rendering failed: {exc}"}
+        page = render.failure_page(title=title, message=error_text(error))
+    return page, error
+
+
+def _record_crash(job: Job, exc: Exception) -> ReportResult:
+    """A failed report for a job whose execution or recording raised; never raises itself."""
+    error = {"name": type(exc).__name__, "message": str(exc)}
+    logger.error("%s failed: %s", job.name, error_text(error))
+    try:
+        return execute(job, error=error)
+    except Exception as again:  # recording is what broke: write the bare minimum
+        html = job.out_dir / f"{job.name}.html"
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        message = f"{error_text(error)}; then, recording the failure: {type(again).__name__}: {again}"
+        html.write_text(f"<!DOCTYPE html><title>{escape(job.name)}</title><h1>{escape(job.name)}: "
+                        f"failed</h1><pre>{escape(message)}</pre>", encoding="utf-8")
+        return ReportResult(name=job.name, notebook=job.notebook, html=html, status="failed",
+                            duration_s=0.0, parameters=dict(job.given), error=message, figures={})
+
+
+def execute_all(jobs: list[Job], *, workers: int, progress: bool) -> list[ReportResult]:
+    """Every job's report, in job order: one by one, or in a pool of spawned processes."""
+    from tqdm import tqdm
+
+    results: dict[str, ReportResult] = {}
+    bar = tqdm(
+        total=len(jobs), desc="reports", unit="report", file=sys.stderr, disable=not progress
+    )
+    with bar:
+        if workers <= 1 or len(jobs) == 1:
+            for job in jobs:
+                try:
+                    results[job.name] = execute(job)
+                except Exception as exc:  # a bug of the runner itself: this report fails, not the run
+                    results[job.name] = _record_crash(job, exc)
+                bar.update()
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            # spawn: no forked copies of the parent's threads or zmq state in the workers
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = {pool.submit(execute, job): job for job in jobs}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        results[job.name] = future.result()
+                    except Exception as exc:  # worker crashed: record it, keep the others
+                        results[job.name] = _record_crash(job, exc)
+                    bar.update()
+                    bar.set_postfix(failed=sum(r.status != "ok" for r in results.values()))
+    return [results[job.name] for job in jobs]

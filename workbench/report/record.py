@@ -1,0 +1,179 @@
+"""Recording a run: key figures, ``summary.json``, ``manifest.json``, ``run.json``, the index.
+
+Private to :mod:`workbench.report`. Notebooks publish key figures as a display bundle
+(:func:`summary_bundle`); the runner collects them from the executed notebook into the report's
+summary, beside a manifest of what the run used (parameters, data fingerprint, seed, versions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from workbench.report.plan import Job
+from workbench.report.results import SUMMARY_MIMETYPE, ReportResult, RunResult
+
+_VERSIONED = {
+    "pandas": "pandas",
+    "numpy": "numpy",
+    "duckdb": "duckdb",
+    "ibis": "ibis-framework",
+    "papermill": "papermill",
+    "nbconvert": "nbconvert",
+    "workbench": "crm-workbench",
+}
+
+
+def timestamp() -> str:
+    """Now, in UTC, to the second (ISO 8601): when a run or a report started."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def error_text(error: dict | None) -> str | None:
+    """``"<name>: <message>"`` of an error recorded as ``{"name", "message"}``."""
+    return f"{error['name']}: {error['message']}" if error else None
+
+
+def jsonable(value: Any, name: str) -> Any:
+    """Convert numpy scalars, Timestamps, dates, NaN/NaT/NA to plain JSON values."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, f"{name}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v, f"{name}[{i}]") for i, v in enumerate(value)]
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    if hasattr(value, "isoformat"):  # datetime, date, pandas Timestamp
+        return value.isoformat()
+    if hasattr(value, "tolist") and getattr(value, "ndim", 1) in (0, 1):  # numpy scalar/array
+        return jsonable(value.tolist(), name)
+    if hasattr(value, "to_dict") and getattr(value, "ndim", 0) == 1:  # pandas Series
+        return jsonable(value.to_dict(), name)
+    raise TypeError(
+        f"publish(): {name} is a {type(value).__name__}, which cannot go into summary.json; "
+        "pass numbers, strings, dates, or lists/dicts of them"
+    )
+
+
+def summary_bundle(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """Display bundle of :func:`workbench.report.publish`: the figures, a table and plain text."""
+    values = {k: jsonable(v, k) for k, v in figures.items()}
+
+    def cell(v: Any) -> str:
+        text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+
+    rows = "\n".join(f"| {cell(k)} | {cell(v)} |" for k, v in values.items())
+    return {
+        SUMMARY_MIMETYPE: values,
+        "text/markdown": f"| Key figure | Value |\n|---|---|\n{rows}\n",
+        "text/plain": "\n".join(f"{k}: {v}" for k, v in values.items()),
+    }
+
+
+def collect_figures(nb: Any) -> dict[str, Any]:
+    """Key figures an executed notebook published (several calls merged, later values win)."""
+    figures: dict[str, Any] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            figures.update(output.get("data", {}).get(SUMMARY_MIMETYPE, {}))
+    return figures
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for key, dist in _VERSIONED.items():
+        try:
+            found[key] = version(dist)
+        except PackageNotFoundError:
+            found[key] = None
+    return found
+
+
+def write_json(path: Path, content: Any) -> None:
+    """Indented UTF-8 JSON; what JSON cannot hold is written as its ``str``."""
+    path.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def record(
+    job: Job, nb, html: Path, started: str, duration: float, error: dict | None
+) -> ReportResult:
+    """Write the report's summary and manifest; drop its ``output_dir`` if it stayed empty."""
+    status = "failed" if error else "ok"
+    figures = collect_figures(nb)
+    exports = []
+    if "output_dir" in job.given:
+        folder = Path(job.given["output_dir"])
+        exports = sorted(p.relative_to(job.out_dir).as_posix() for p in folder.rglob("*"))
+        if not exports:
+            folder.rmdir()
+    write_json(
+        job.out_dir / f"{job.name}.summary.json",
+        {"report": job.name, "status": status, "error": error, "figures": figures},
+    )
+    write_json(
+        job.out_dir / f"{job.name}.manifest.json",
+        _manifest(job, status, error, started=started, duration=duration, exports=exports),
+    )
+    return ReportResult(
+        job.name,
+        job.notebook,
+        html,
+        status,
+        round(duration, 3),
+        dict(job.parameters),
+        error_text(error),
+        figures,
+    )
+
+
+def _manifest(job: Job, status: str, error: dict | None, *, started, duration, exports) -> dict:
+    return {
+        "report": job.name,
+        "notebook": str(job.notebook.resolve()),
+        "status": status,
+        "error": error,
+        "parameters": jsonable(job.parameters, "parameters"),
+        "given": sorted(job.given),
+        "data_fingerprint": job.fingerprints.get("data"),
+        "mapping_fingerprint": job.fingerprints.get("mapping"),
+        "seed": job.parameters.get("seed"),
+        "versions": _versions(),
+        "kernel": job.kernel_name or sys.executable,
+        "started": started,
+        "duration_s": round(duration, 3),
+        "exports": exports,
+    }
+
+
+def write_index(result: RunResult, *, started: str, duration_s: float) -> None:
+    """Write the run's ``index.html`` and ``run.json``."""
+    from workbench.report import render
+
+    title = f"Reports: {result.out_dir.name}"
+    page = render.index_page(result.reports, title=title, created=started)
+    result.index.write_text(page, encoding="utf-8")
+    reports = [
+        dataclasses.asdict(r) | {"notebook": str(r.notebook), "html": r.html.name}
+        for r in result.reports
+    ]
+    write_json(
+        result.out_dir / "run.json",
+        {
+            "ok": result.ok,
+            "started": started,
+            "duration_s": round(duration_s, 3),
+            "reports": jsonable(reports, "reports"),
+        },
+    )

@@ -1,0 +1,272 @@
+"""Named segments from declared rules with precedence, and what the rules leave uncovered.
+
+Private to :mod:`workbench.rfm`, which re-exports :class:`SegmentRules`, :class:`SegmentReport`
+and :data:`DEFAULT_SEGMENTS`.
+
+A rule is a boolean expression over the columns of the scored table (``r_score >= 4 and
+f_score >= 4``, ``dominant_channel == "web"``, ``grade in ["A", "B"]``), evaluated column-wise
+with numpy (comparisons, arithmetic, and / or / not, in; nothing else, so a rule cannot run
+code); rules are tried in the order given
+and the first that holds names the segment (precedence). Customers with no purchase yet are put
+in :data:`PROSPECT` before any rule. A customer that no rule matches is ``Unassigned``, and is
+counted, never dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench.rfm.grid import GridError
+
+__all__ = ["SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "PROSPECT", "UNASSIGNED",
+           "INACTIVE_SEGMENTS"]
+
+PROSPECT, UNASSIGNED = "Prospect / no purchase", "Unassigned"
+SCORE_COLUMNS = ("r_score", "f_score", "m_score")
+
+#: Classic RFM segments on quintile scores, in precedence order: (name, rule, meaning).
+#: Together they cover every R x F x M combination of scores 1-5.
+DEFAULT_SEGMENTS: list[dict] = [
+    {"name": "Champions", "rule": "r_score >= 4 and f_score >= 4 and m_score >= 4",
+     "meaning": "bought recently, often, and spend the most"},
+    {"name": "Loyal", "rule": "r_score >= 3 and f_score >= 3",
+     "meaning": "buy regularly and still recently"},
+    {"name": "New", "rule": "tenure_days <= 90",
+     "meaning": "first purchase within the last 90 days"},
+    {"name": "Promising", "rule": "r_score >= 4 and f_score <= 2",
+     "meaning": "bought recently, but only a few times"},
+    {"name": "Need attention", "rule": "r_score == 3 and f_score <= 2",
+     "meaning": "average recency, few purchases"},
+    {"name": "At risk", "rule": "r_score <= 2 and f_score >= 3",
+     "meaning": "used to buy often, not for a long time"},
+    {"name": "About to sleep", "rule": "r_score == 2 and f_score <= 2",
+     "meaning": "few purchases, and not recently"},
+    {"name": "Hibernating", "rule": "r_score == 1 and f_score <= 2",
+     "meaning": "few purchases, the last one long ago: inactive"},
+]
+#: The default segments that mean "lapsing or lapsed" (used with the potential class `inactive`).
+INACTIVE_SEGMENTS = ("At risk", "About to sleep", "Hibernating")
+
+
+@dataclass
+class SegmentReport:
+    """What the rules did on one table.
+
+    Attributes
+    ----------
+    sizes
+        Per segment (precedence order, then prospects and unassigned): customers assigned,
+        customers whose rule matched (before precedence), share of customers.
+    overlaps
+        Per pair of rules that both matched some customers: the segment that won by precedence,
+        the one that lost, and the customers concerned.
+    uncovered
+        Score combinations no rule covers on the scores alone: ``r_score, f_score, m_score,
+        customers`` (unassigned customers who have the combination).
+    unassigned
+        Customers who bought but matched no rule.
+    """
+
+    sizes: pd.DataFrame
+    overlaps: pd.DataFrame
+    uncovered: pd.DataFrame
+    unassigned: int
+
+
+class SegmentRules:
+    """Ordered segment rules: ``SegmentRules([{"name": .., "rule": .., "meaning": ..}, ...])``."""
+
+    def __init__(self, rules: list[dict] | None = None, *, bins: int = 5, source: str = "default segments"):
+        rules = DEFAULT_SEGMENTS if rules is None else rules
+        if not rules:
+            raise GridError(f"{source}: give at least one segment rule")
+        self.rules, self.bins, self.source = [], bins, source
+        for i, r in enumerate(rules):
+            if not isinstance(r, dict) or not {"name", "rule"} <= set(r) or set(r) - {"name", "rule", "meaning"}:
+                raise GridError(f"{source}: segment {i + 1} must be {{name: .., rule: .., meaning: ..}}, "
+                                f"got {r!r}")
+            self.rules.append({"name": str(r["name"]), "rule": str(r["rule"]),
+                               "meaning": str(r.get("meaning", ""))})
+        names = [r["name"] for r in self.rules]
+        if len(set(names)) < len(names) or {PROSPECT, UNASSIGNED} & set(names):
+            raise GridError(f"{source}: segment names must be unique and not {PROSPECT!r} / {UNASSIGNED!r}")
+
+    @classmethod
+    def coerce(cls, segments, *, bins: int = 5) -> SegmentRules:
+        """Rules from rules, a list of dicts, a YAML file with a ``segments:`` list, or None (default)."""
+        if isinstance(segments, SegmentRules):
+            return segments
+        if segments is None or segments == "":
+            return cls(None, bins=bins)
+        if isinstance(segments, list):
+            return cls(segments, bins=bins, source="segment list")
+        import yaml
+
+        spec = yaml.safe_load(open(segments, encoding="utf-8"))  # noqa: SIM115 - short read
+        if not isinstance(spec, dict) or "segments" not in spec:
+            return cls(None, bins=bins)
+        return cls(spec["segments"], bins=bins, source=str(segments))
+
+    @property
+    def names(self) -> list[str]:
+        return [r["name"] for r in self.rules]
+
+    def table(self) -> pd.DataFrame:
+        """The rules in precedence order."""
+        return pd.DataFrame(self.rules).assign(precedence=range(1, len(self.rules) + 1))[
+            ["precedence", "name", "rule", "meaning"]]
+
+    def matches(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Boolean frame: does each rule hold for each row (missing values never match)."""
+        out = {}
+        for r in self.rules:
+            try:
+                hit = _evaluate(r["rule"], table)
+            except (SyntaxError, KeyError, TypeError, ValueError) as exc:
+                raise GridError(
+                    f"{self.source}: segment {r['name']!r}: rule {r['rule']!r} cannot be evaluated "
+                    f"({exc}). Rules compare columns with numbers or text, joined by and / or / not; "
+                    f"the columns are {', '.join(map(str, table.columns))}") from None
+            out[r["name"]] = hit
+        return pd.DataFrame(out, index=table.index)
+
+    def assign(self, table: pd.DataFrame) -> tuple[pd.Series, SegmentReport]:
+        """The segment of each row, and the :class:`SegmentReport`."""
+        bought = table["frequency"].fillna(0).to_numpy() > 0 if "frequency" in table else \
+            np.ones(len(table), bool)
+        m = self.matches(table)
+        m.loc[~bought, :] = False
+        hits = m.to_numpy()
+        n = len(self.names)
+        code = np.where(hits.any(axis=1), hits.argmax(axis=1), n + 1)  # n + 1: unassigned
+        code = np.where(bought, code, n)  # n: prospects and customers with no purchase
+        seg = pd.Series(pd.Categorical.from_codes(code, categories=self.names + [PROSPECT, UNASSIGNED]),
+                        index=table.index, name="segment")
+        return seg, self._report(table, m, seg, bought)
+
+    def _report(self, table, m: pd.DataFrame, seg: pd.Series, bought) -> SegmentReport:
+        counts = seg.value_counts().reindex(seg.cat.categories, fill_value=0)
+        matched = [int(m[n].sum()) for n in self.names] + [None, None]
+        sizes = pd.DataFrame({"segment": counts.index.astype(str), "customers": counts.to_numpy(),
+                              "rule_matched": matched,
+                              "share_pct": (100 * counts / max(len(seg), 1)).round(2).to_numpy()})
+        overlaps = []
+        for i, j in itertools.combinations(range(len(self.names)), 2):
+            both = int((m.iloc[:, i] & m.iloc[:, j]).sum())
+            if both:
+                overlaps.append({"segment": self.names[i], "also_matched": self.names[j],
+                                 "customers": both, "resolution": f"{self.names[i]} wins (earlier rule)"})
+        overlaps = pd.DataFrame(overlaps, columns=["segment", "also_matched", "customers", "resolution"])
+        unassigned = int((seg == UNASSIGNED).sum())
+        return SegmentReport(sizes=sizes, overlaps=overlaps, uncovered=self._uncovered(table, seg),
+                             unassigned=unassigned)
+
+    def _uncovered(self, table: pd.DataFrame, seg: pd.Series) -> pd.DataFrame:
+        """Every R x F x M combination that no rule covers on the scores alone (a rule that also
+        reads another column, such as ``tenure_days``, counts as not covering), with the number
+        of unassigned customers who have it."""
+        cols = ["r_score", "f_score", "m_score", "customers"]
+        if not set(SCORE_COLUMNS) <= set(table):
+            return pd.DataFrame(columns=cols)
+        grid = pd.DataFrame(list(itertools.product(range(1, self.bins + 1), repeat=3)),
+                            columns=list(SCORE_COLUMNS))
+        for name in set().union(*(_identifiers(r["rule"]) for r in self.rules)) - set(SCORE_COLUMNS):
+            grid[name] = np.nan
+        hit = self.matches(grid).any(axis=1).to_numpy()
+        out = grid.loc[~hit, list(SCORE_COLUMNS)].reset_index(drop=True)
+        observed = table.loc[seg == UNASSIGNED, list(SCORE_COLUMNS)].astype("int64").value_counts()
+        keys = pd.MultiIndex.from_frame(out)
+        out["customers"] = observed.reindex(keys, fill_value=0).to_numpy() if len(out) else 0
+        return out[cols].astype("int64")
+
+
+def _identifiers(rule: str) -> set[str]:
+    try:
+        tree = ast.parse(rule, mode="eval")
+    except SyntaxError:
+        return {"?"}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in ("True", "False")}
+
+
+_COMPARE = {ast.Eq: np.equal, ast.NotEq: np.not_equal, ast.Lt: np.less, ast.LtE: np.less_equal,
+            ast.Gt: np.greater, ast.GtE: np.greater_equal}
+_ARITH = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+
+
+def _evaluate(rule: str, table: pd.DataFrame) -> np.ndarray:
+    """Evaluate a rule over whole columns with numpy: comparisons, arithmetic, and / or / not, in.
+
+    Only these constructs are accepted (no calls, no attributes), so a rule file cannot run code.
+    Numeric and yes/no columns are read as floats, where a missing value is NaN and matches no
+    comparison; text columns are compared as text.
+    """
+    tree = ast.parse(rule.strip(), mode="eval")
+    value = _node(tree.body, table, {})
+    value = np.broadcast_to(np.asarray(value), (len(table),))
+    if value.dtype != bool:
+        raise TypeError("the rule is not a true/false condition")
+    return value
+
+
+def _column(name: str, table: pd.DataFrame, cache: dict) -> np.ndarray:
+    if name not in cache:
+        if name not in table:
+            raise KeyError(f"no column {name!r}")
+        s = table[name]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            cache[name] = s.to_numpy("float64", na_value=np.nan)
+        else:
+            cache[name] = s.astype(object).where(s.notna(), None).to_numpy()
+    return cache[name]
+
+
+def _node(node, table, cache):  # noqa: PLR0911 - one branch per construct
+    if isinstance(node, ast.BoolOp):
+        parts = [np.asarray(_node(v, table, cache), bool) for v in node.values]
+        return np.logical_and.reduce(parts) if isinstance(node.op, ast.And) else np.logical_or.reduce(parts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ~np.asarray(_node(node.operand, table, cache), bool)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_node(node.operand, table, cache)
+    if isinstance(node, ast.Compare):
+        return _compare(node, table, cache)
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        return _ARITH[type(node.op)](_node(node.left, table, cache), _node(node.right, table, cache))
+    if isinstance(node, ast.Name):
+        return _column(node.id, table, cache)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool):
+        return node.value
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_node(e, table, cache) for e in node.elts]
+    raise ValueError(f"{ast.unparse(node)!r} is not allowed in a rule")
+
+
+def _compare(node: ast.Compare, table, cache) -> np.ndarray:
+    left, result = _node(node.left, table, cache), None
+    for op, comp in zip(node.ops, node.comparators, strict=True):
+        right = _node(comp, table, cache)
+        if isinstance(op, ast.In | ast.NotIn):
+            hit = np.isin(np.asarray(left, dtype=object), np.asarray(right, dtype=object))
+            hit = ~hit if isinstance(op, ast.NotIn) else hit
+        elif type(op) in _COMPARE:
+            with np.errstate(invalid="ignore"):
+                hit = np.asarray(_COMPARE[type(op)](left, right), bool) if not _is_text(left, right) \
+                    else np.array([_text_compare(op, a, right) for a in left], bool)
+        else:
+            raise ValueError(f"the comparison {type(op).__name__} is not allowed in a rule")
+        result = hit if result is None else result & hit
+        left = right
+    return result
+
+
+def _is_text(left, right) -> bool:
+    return isinstance(left, np.ndarray) and left.dtype == object and isinstance(right, str)
+
+
+def _text_compare(op, a, b) -> bool:
+    return a is not None and bool(_COMPARE[type(op)](a, b))
