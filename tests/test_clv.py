@@ -204,6 +204,13 @@ def test_unfitted_missing_columns_and_convergence_errors():
 
 
 @pytest.fixture(scope="module")
+def demo_orders() -> pd.DataFrame:
+    import workbench as wb
+
+    return wb.load("demo", as_of="2025-12-31", seed=7)["orders"]
+
+
+@pytest.fixture(scope="module")
 def cdnow_dir(real_data) -> Path:
     return real_data / "cdnow"
 
@@ -509,15 +516,53 @@ def test_lifetime_value_input_errors(tiny_orders):
 
 def test_compare_models_reports_a_model_that_does_not_converge():
     from workbench.health.clv import compare_models
+    from workbench.health.clv.value import COMPARE_COLUMNS
 
-    # nobody ever comes back: no purchase rate can be estimated, by either model
+    # nobody ever comes back: no purchase rate can be estimated (whether a fit then converges
+    # depends on the machine's optimiser paths; the table's shape must not)
     orders = pd.DataFrame({"customer_id": [f"c{i}" for i in range(40)],
                            "order_date": pd.date_range("2024-01-01", periods=40, freq="D"),
                            "amount": 10.0})
     table = compare_models(orders, calibration_end="2024-03-31", observation_end="2024-06-30")
     assert list(table.index) == ["bg/nbd", "pareto/nbd"]  # the failure is a row, not an exception
-    assert table.loc["bg/nbd", "status"].startswith("did not converge: ")
-    assert np.isnan(table.loc["bg/nbd", "log_likelihood"])
+    assert list(table.columns) == COMPARE_COLUMNS
+
+
+def _failing_fit(self, *args, **kwargs):
+    from workbench.health.clv import ConvergenceError
+
+    raise ConvergenceError("fit: did not converge (made to fail by the test)")
+
+
+@pytest.mark.parametrize("failing", [("bg/nbd",), ("pareto/nbd",), ("bg/nbd", "pareto/nbd")])
+def test_compare_models_has_the_same_columns_whichever_fits_fail(demo_orders, monkeypatch, failing):
+    from workbench.health.clv import MODELS, compare_models
+    from workbench.health.clv.value import COMPARE_COLUMNS
+
+    for name in failing:
+        monkeypatch.setattr(MODELS[name], "fit", _failing_fit)
+    table = compare_models(demo_orders, calibration_end="2025-06-30", observation_end="2025-12-31")
+    assert list(table.columns) == COMPARE_COLUMNS
+    if "bg/nbd" not in failing:  # BG/NBD converges on the demo company (the default model)
+        assert table.loc["bg/nbd", "status"] == "ok"
+    for name in failing:
+        row = table.loc[name]
+        assert row["status"] == "did not converge: did not converge (made to fail by the test)"
+        assert row[COMPARE_COLUMNS[1:]].isna().all(), row
+    for _, row in table[table["status"] == "ok"].iterrows():
+        assert np.isfinite(row["log_likelihood"]) and row["holdout_actual"] > 0
+        assert row["predicted_over_actual"] == pytest.approx(
+            row["holdout_predicted"] / row["holdout_actual"])
+
+
+def test_psm_sensitivity_has_the_same_columns_when_every_variant_fails():
+    from workbench.pricing.psm import psm_sensitivity
+
+    answers = pd.DataFrame({"too_cheap": [1.0], "cheap": [2.0], "expensive": [3.0], "too_expensive": [4.0]})
+    table = psm_sensitivity(answers)  # one respondent: too few for any variant
+    assert table["reason"].str.len().gt(0).all()
+    assert {"range_low", "range_high", "used", "reason"} <= set(table.columns)
+    assert len(table.columns) == 4 + 4  # four points (PMC, OPP, IPP, PME), range ends, used, reason
 
 
 def test_split_summary_by_hand(tiny_orders):

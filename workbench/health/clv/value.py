@@ -249,6 +249,12 @@ class LifetimeValue:
 
 
 
+#: The columns of :func:`compare_models`, whether or not each fit converged.
+COMPARE_COLUMNS = ["status", "log_likelihood", "parameters", "holdout_actual",
+                   "holdout_predicted", "predicted_over_actual", "mae_by_frequency",
+                   "mean_p_alive"]
+
+
 def compare_models(orders: pd.DataFrame, *, calibration_end, observation_end,
                    models=("bg/nbd", "pareto/nbd"), freq: str | float = "W") -> pd.DataFrame:
     """Fit each repeat-purchase model on the calibration period and score it on the holdout.
@@ -257,7 +263,9 @@ def compare_models(orders: pd.DataFrame, *, calibration_end, observation_end,
     not converge is reported, not hidden), ``log_likelihood``, the parameters (as text),
     ``holdout_actual`` and ``holdout_predicted`` (total repeat purchases of the calibration
     customers in the holdout), their ratio, ``mae_by_frequency`` (mean absolute gap of the
-    holdout check rows) and ``mean_p_alive`` at calibration_end.
+    holdout check rows) and ``mean_p_alive`` at calibration_end. The columns are always
+    :data:`COMPARE_COLUMNS`, with missing values where a fit failed, so a table's shape never
+    depends on which fits converged on a given machine.
     """
     from workbench.health.clv.likelihoods import ConvergenceError
 
@@ -281,7 +289,9 @@ def compare_models(orders: pd.DataFrame, *, calibration_end, observation_end,
                      "holdout_predicted": float(np.sum(predicted)),
                      "mae_by_frequency": float((check["actual"] - check["predicted"]).abs().mean()),
                      "mean_p_alive": float(np.mean(fitted.conditional_probability_alive(summary)))})
-    out = pd.DataFrame(rows).set_index("model")
-    if "holdout_predicted" in out:
-        out["predicted_over_actual"] = out["holdout_predicted"] / out["holdout_actual"]
+    out = pd.DataFrame(rows, columns=["model", *COMPARE_COLUMNS]).set_index("model")
+    out = out.astype({"status": "str", "parameters": "str", "log_likelihood": "float64",
+                      "holdout_actual": "Int64", "holdout_predicted": "float64",
+                      "mae_by_frequency": "float64", "mean_p_alive": "float64"})
+    out["predicted_over_actual"] = out["holdout_predicted"] / out["holdout_actual"].astype("float64")
     return out

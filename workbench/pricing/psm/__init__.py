@@ -287,7 +287,8 @@ def psm_sensitivity(
     -------
     DataFrame
         One row per variant: the points, ``range_low``, ``range_high``, ``used``
-        respondents and ``reason`` (the error when a variant gives no result).
+        respondents and ``reason`` (the error when a variant gives no result). The columns
+        are the same whether or not any variant gave a result.
     """
     variants = dict(VARIANTS if variants is None else variants)
     rows = {"as set": {}}
@@ -302,7 +303,10 @@ def psm_sensitivity(
             out.append({"variant": name, "reason": str(exc)})
         else:
             out.append({"variant": name, **res.prices(), "used": res.counts["used"], "reason": ""})
-    return pd.DataFrame(out).set_index("variant")
+    points = list(_definitions(options.get("definitions", "classic")))
+    columns = ["variant", *points, "range_low", "range_high", "used", "reason"]
+    table = pd.DataFrame(out).reindex(columns=columns).set_index("variant")
+    return table.astype({"used": "Int64"})
 
 
 _DEFAULTS = {
