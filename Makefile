@@ -3,19 +3,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 RUN ?= demo
 
-.PHONY: reports test lint bench clean-reports setup
+.PHONY: reports test lint bench clean-reports setup lock
 
 setup: $(STAMP)
 
-# (Re)install when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# (Re)install when pyproject.toml or the lock changes: exactly the versions the tests passed with.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) -e ".[dev]"
 	touch $(STAMP)
+
+## Refresh requirements.lock on purpose: the newest versions pyproject.toml allows, resolved in
+## a fresh environment. Then `make test` (it reinstalls from the new lock) and commit the lock.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	{ echo "# Versions the tests passed with. make setup installs exactly these (pip --constraint)."; \
+	  echo "# Refresh on purpose with 'make lock', then 'make test', then commit. Do not edit by hand."; \
+	  .venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -vE "^(setuptools|wheel)=="; } > $(LOCK)
+	rm -rf .venv-lock
+	@echo "$(LOCK) refreshed: run 'make test' before committing it"
 
 ## Every notebook, headless, on the built-in demo company: reports/$(RUN)/index.html
 reports: $(STAMP)

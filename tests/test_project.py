@@ -11,36 +11,41 @@ import yaml
 
 from workbench.data import contract
 
-# conda-forge names of the packages whose PyPI name differs
-CONDA_TO_PYPI = {"python-duckdb": "duckdb", "ibis-framework-core": "ibis-framework"}
-
-
 def _name(requirement: str) -> str:
-    return re.split(r"[<>=!\[ ]", requirement, maxsplit=1)[0].lower()
+    return re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
-def test_environment_yml_declares_the_same_dependencies_as_pyproject(root):
+def _requirements(root) -> list[str]:
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    pip = {_name(r) for r in project["dependencies"]} | {_name(r) for r in project["optional-dependencies"]["dev"]}
+    return [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+
+
+def _lock(root) -> dict[str, str]:
+    lines = (root / "requirements.lock").read_text().splitlines()
+    pins = [ln for ln in lines if ln.strip() and not ln.startswith("#")]
+    assert all("==" in ln for ln in pins), "requirements.lock pins exact versions only (make lock)"
+    return {_name(ln): ln.split("==", 1)[1].strip() for ln in pins}
+
+
+def test_the_lock_pins_every_dependency_within_pyproject_ranges(root):
+    from packaging.requirements import Requirement
+
+    lock = _lock(root)
+    for text in _requirements(root):
+        req = Requirement(text)
+        name = _name(req.name)
+        assert name in lock, f"{name} is in pyproject.toml but not in requirements.lock: run make lock"
+        assert req.specifier.contains(lock[name], prereleases=True), \
+            f"requirements.lock has {name}=={lock[name]}, outside pyproject's {req.specifier}: run make lock"
+
+
+def test_setup_installs_from_the_lock_and_conda_uses_it_too(root):
+    makefile = (root / "Makefile").read_text()
+    assert re.search(r"pip install .*--constraint \$\(LOCK\) -e", makefile)
+    assert "LOCK := requirements.lock" in makefile
     env = yaml.safe_load((root / "environment.yml").read_text())
-    conda = {CONDA_TO_PYPI.get(_name(d), _name(d)) for d in env["dependencies"] if isinstance(d, str)}
-    conda -= {"python", "pip", "tinycss2"}  # tinycss2 is pip's bleach[css] extra
-    assert conda == pip
-
-
-def _version_spec(requirement: str) -> str:
-    return re.sub(r"^[A-Za-z0-9_.-]+(\[[^\]]*\])?", "", requirement)
-
-
-def test_environment_yml_pins_match_pyproject(root):
-    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    pins = {_name(r): _version_spec(r) for r in project["dependencies"]}
-    env = yaml.safe_load((root / "environment.yml").read_text())
-    for dep in env["dependencies"]:
-        if isinstance(dep, str) and _name(dep) not in ("python", "pip"):
-            name = CONDA_TO_PYPI.get(_name(dep), _name(dep))
-            if name in pins and name != "bleach":
-                assert _version_spec(dep) == pins[name], f"{name}: {dep} vs pyproject {pins[name]}"
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "--constraint requirements.lock" in pip and "-e .[dev]" in pip
 
 
 def _notebooks(root):
