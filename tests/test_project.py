@@ -11,6 +11,7 @@ import yaml
 
 from workbench.data import contract
 
+
 def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 

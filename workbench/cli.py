@@ -57,6 +57,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="parallel processes (default: 2 or fewer)")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     run.add_argument("--notebooks-dir", type=Path, default=None, help="where the notebooks are")
+    run.add_argument("--today", default=None,
+                     help="the run's date (YYYY-MM-DD) for relative dates such as "
+                          "'as_of: end of last month' (default: today); replays a past run")
+
+    sch = sub.add_parser("schedule", help="print (or install) a crontab line or systemd timer "
+                                          "that runs a schedule")
+    sch.add_argument("schedule", type=Path, help="the schedule's YAML file")
+    sch.add_argument("--cron", required=True,
+                     help='when, as a cron expression, e.g. "0 6 1 * *" (06:00 on the 1st) or @monthly')
+    sch.add_argument("--systemd", action="store_true", help="a systemd user timer instead of cron")
+    sch.add_argument("--install", action="store_true",
+                     help="install it (user crontab, or ~/.config/systemd/user) instead of printing it")
+    sch.add_argument("--log", type=Path, default=None,
+                     help="file the runs append their output to (default: reports/<schedule>.log)")
 
     rfm = sub.add_parser("rfm", help="score every customer (RFM, points, grade, segment, class) to CSV/Parquet")
     rfm.add_argument("--data", required=True, help="folder of exports, a file, a DuckDB database, or 'demo'")
@@ -81,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.data.validation import ContractError
 
     try:
-        return {"demo-data": _demo, "validate": _validate, "run": _run, "rfm": _rfm}[args.command](args)
+        commands = {"demo-data": _demo, "validate": _validate, "run": _run, "rfm": _rfm,
+                    "schedule": _schedule}
+        return commands[args.command](args)
     except MappingError as exc:
         _err(f"mapping error: {exc}")
         return EXIT_USAGE
@@ -143,20 +159,25 @@ def _validate(args) -> int:
 def _run(args) -> int:
     from workbench import report
 
+    today = _date_option(args.today, "--today")
+    if today is _BAD:
+        return EXIT_USAGE
+    today = None if today is None else today.date()
     try:
         parameters = report.load_parameters_file(args.parameters) if args.parameters else {}
         parameters.update(report.parse_parameter_pairs(args.parameter))
         if args.schedule:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
-                                         notebooks_dir=args.notebooks_dir)
+                                         notebooks_dir=args.notebooks_dir, today=today)
         else:
             names = None if (args.all or not args.notebooks) else args.notebooks
             notebooks = report.resolve_notebooks(names, notebooks_dir=args.notebooks_dir or "notebooks")
             out = args.out or Path("reports") / args.name
             result = report.run(notebooks, parameters=parameters, out_dir=out,
                                 show_code=args.show_code, workers=args.workers,
-                                timeout=args.timeout, notebooks_dir=args.notebooks_dir or "notebooks")
+                                timeout=args.timeout, notebooks_dir=args.notebooks_dir or "notebooks",
+                                today=today)
     except report.RunConfigError as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -166,6 +187,46 @@ def _run(args) -> int:
             _err(f"{r.name} failed: {r.error}")
     _out(f"index: {result.index}")
     return result.exit_code
+
+
+def _schedule(args) -> int:
+    """Print or install the crontab line / systemd units that run a schedule (exit 2 if bad)."""
+    from workbench import report
+    from workbench.report import cron
+
+    path = args.schedule.resolve()
+    try:
+        report.load_schedule(path)
+        expression = cron.check_cron(args.cron)
+        if args.systemd:
+            cron.on_calendar(expression)
+    except (report.RunConfigError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    program = Path(sys.executable).with_name("workbench")
+    log_file = (args.log or Path("reports") / f"{path.stem}.log").resolve()
+    command = cron.ScheduleCommand(path, program, Path.cwd().resolve(), log_file)
+    if not args.install:
+        if args.systemd:
+            for name, text in command.systemd_units(expression).items():
+                _out(f"# {name}\n{text}")
+        else:
+            _out(command.cron_line(expression))
+        return EXIT_OK
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.systemd:
+            folder = Path.home() / ".config" / "systemd" / "user"
+            for unit in cron.write_systemd_units(command, expression, folder=folder):
+                _out(f"wrote {unit}")
+            _out(f"enable it: systemctl --user daemon-reload && systemctl --user enable --now "
+                 f"{command.name}.timer")
+        else:
+            _out(f"installed in your crontab: {cron.install_crontab(command, expression)}")
+    except OSError as exc:
+        _err(f"cannot install: {exc}")
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _rfm(args) -> int:

@@ -98,10 +98,12 @@ def _rep_customers(customers: pd.DataFrame, sales_rep: str, source: str) -> pd.I
         raise ValueError(f"sales_rep={sales_rep!r}: {source} has no customers.sales_rep column, so "
                          "no portfolio can be selected; map the rep column, or leave sales_rep empty")
     reps = customers["sales_rep"].dropna()
-    if sales_rep not in set(reps):
+    wanted = [sales_rep] if sales_rep in set(reps) else [r.strip() for r in sales_rep.split(";")]
+    missing = [r for r in wanted if r not in set(reps)]
+    if missing:  # "A; B": several reps (the "other" bucket of a schedule's grid drawn from data)
         known = ", ".join(f"{r!r}" for r in sorted(reps.unique())) or "none"
         raise ValueError(f"sales_rep={sales_rep!r} is not a rep of any customer; the reps are: {known}")
-    return pd.Index(customers.loc[customers["sales_rep"] == sales_rep, "customer_id"])
+    return pd.Index(customers.loc[customers["sales_rep"].isin(wanted), "customer_id"])
 
 
 def _contacted(contacts: pd.DataFrame, control: str) -> pd.Series:

@@ -58,6 +58,7 @@ from workbench.health.risk import (
     no_purchase_between,
 )
 from workbench.health.scenarios import CONSENT_COLUMNS, DEFAULT_SCENARIOS, Scenarios
+from workbench.health.stored import keep_plan, past_solicitations
 from workbench.health.table import (
     Health,
     assess,
@@ -79,5 +80,6 @@ __all__ = [
     "health_table", "Health", "assess",
     "Scenarios", "DEFAULT_SCENARIOS", "CONSENT_COLUMNS",
     "action_plan", "ActionPlan", "contact_history", "cooldown_violations", "replay_plan", "HISTORY_COLUMNS", "EXPORT_COLUMNS",
+    "past_solicitations", "keep_plan",
     "read_segments", "rfm_segments", "clv_by_segment",
 ]

@@ -35,6 +35,7 @@ schedules) and ``results`` (exit codes, shared names, errors and results).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
@@ -42,8 +43,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.report.dates import resolve_dates as _resolve_dates
 from workbench.report.execute import check_kernel as _check_kernel
 from workbench.report.execute import execute_all as _execute_all
+from workbench.report.grid import expand_grid as _expand_grid
+from workbench.report.history import dated_folder as _dated_folder
+from workbench.report.history import publish_history as _publish_history
 from workbench.report.params import anchor_paths as _anchor_paths
 from workbench.report.params import read_yaml_mapping as _read_yaml_mapping
 from workbench.report.plan import fingerprint, resolve_notebooks
@@ -62,7 +67,7 @@ from workbench.report.results import (
     RunConfigError,
     RunResult,
 )
-from workbench.report.schedule import load_schedule as _load_schedule
+from workbench.report.schedule import load_schedule
 
 __all__ = [
     "EXIT_OK",
@@ -78,6 +83,7 @@ __all__ = [
     "load_parameters_file",
     "run",
     "run_schedule",
+    "load_schedule",
     "publish",
     "fingerprint",
 ]
@@ -159,6 +165,8 @@ def run(
     progress: bool = True,
     kernel_name: str | None = None,
     notebooks_dir: str | Path = DEFAULT_NOTEBOOKS_DIR,
+    today: dt.date | str | None = None,
+    notebook_parameters: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RunResult:
     """Run notebooks as HTML reports into ``out_dir``, with ``index.html`` and ``run.json``.
 
@@ -170,9 +178,11 @@ def run(
         Run folder (created), e.g. ``reports/demo``.
     parameters : mapping, optional
         Values (CLI strings are converted); see the module's parameter rule.
-    grid : mapping of name to list, optional
+    grid : mapping of name to list or spec, optional
         One report per combination of values (cartesian product), named
-        ``<notebook>__<name>-<value>``.
+        ``<notebook>__<name>-<value>``. A value may be ``{"from": "customers.sales_rep"}``
+        (with ``min_customers``, ``other``): the values are read from the data when the run
+        starts (:mod:`workbench.report.grid`).
     show_code : bool
         Show code cells in the HTML (for trainers).
     workers : int, optional
@@ -185,6 +195,12 @@ def run(
         Jupyter kernel spec; default: this Python (``sys.executable``), whatever is installed.
     notebooks_dir : str or Path
         Where names are looked up.
+    today : date or str, optional
+        The run's date, against which relative dates (``as_of: end of last month``, see
+        :mod:`workbench.report.dates`) are resolved once, before anything runs; default: the
+        date when the run starts. Give it to replay a past run.
+    notebook_parameters : mapping of notebook stem to mapping, optional
+        Parameters for one notebook only (each must be declared by it), beside `parameters`.
 
     Returns
     -------
@@ -206,13 +222,18 @@ def run(
     out = Path(out_dir).resolve()  # notebooks run in their own folder: paths must not be relative
     params = _anchor_paths(dict(parameters or {}), Path.cwd())
     grid = _anchor_paths(dict(grid or {}), Path.cwd())
-    jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name)
+    context, params, grid, labels = _resolve(params, grid, today)
+    per_notebook = {}
+    for stem, extra in (notebook_parameters or {}).items():
+        extra = _anchor_paths(dict(extra), Path.cwd())
+        per_notebook[stem] = _resolve(extra, {}, context["today"])[1]
+    jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name, labels, per_notebook)
     out.mkdir(parents=True, exist_ok=True)
     started, t0 = _timestamp(), time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
     reports = _execute_all(jobs, workers=workers, progress=progress)
     result = RunResult(out, reports)
-    _write_index(result, started=started, duration_s=time.perf_counter() - t0)
+    _write_index(result, started=started, duration_s=time.perf_counter() - t0, context=context)
     logger.info(
         "%d report(s) in %s, %d failed; index: %s",
         len(reports),
@@ -221,6 +242,22 @@ def run(
         result.index,
     )
     return result
+
+
+def _resolve(params: dict, grid: dict, today) -> tuple[dict, dict, dict, dict]:
+    """Resolve relative dates once, then draw grid values from the data, for the whole run."""
+    try:
+        day = dt.date.fromisoformat(str(today)) if today is not None else dt.date.today()
+        params, dates = _resolve_dates(params, today=day)
+        lists = {k: v for k, v in grid.items() if not isinstance(v, Mapping)}
+        lists, grid_dates = _resolve_dates(lists, today=day)
+    except ValueError as exc:
+        raise RunConfigError(str(exc)) from None
+    grid = {**grid, **lists}
+    grid, drawn = _expand_grid(grid, params)
+    context = {"today": day.isoformat(), "dates": {**dates, **grid_dates},
+               "grid_from_data": {k: g.record() for k, g in drawn.items()}}
+    return context, params, grid, {k: g.labels for k, g in drawn.items()}
 
 
 def run_schedule(
@@ -233,11 +270,15 @@ def run_schedule(
     progress: bool = True,
     kernel_name: str | None = None,
     notebooks_dir: str | Path | None = None,
+    today: dt.date | str | None = None,
 ) -> RunResult:
     """Run a YAML schedule: ``notebooks``, ``parameters``, ``grid``, ``workers``, ``show_code``.
 
     Optional keys: ``timeout`` (seconds per cell), ``out`` and ``notebooks_dir`` (relative to
-    the file). Relative ``data``/``mapping`` paths resolve from the file's folder.
+    the file), ``notebook_parameters`` (``{stem: {name: value}}``, for one notebook only),
+    ``dated`` (each run in ``<out>/<as_of>/``, with ``latest`` and a schedule index:
+    :mod:`workbench.report.history`). Relative ``data``/``mapping``/``score_store`` paths
+    resolve from the file's folder; relative dates from `today` (see :func:`run`).
 
     Parameters
     ----------
@@ -247,7 +288,7 @@ def run_schedule(
         Overrides the file's ``out``; default ``reports/<file stem>``.
     overrides : mapping, optional
         Parameters replacing the file's (e.g. from ``-p``).
-    show_code, workers, kernel_name, notebooks_dir, progress
+    show_code, workers, kernel_name, notebooks_dir, progress, today
         As in :func:`run`; ``None`` keeps the file's value.
 
     Raises
@@ -256,19 +297,36 @@ def run_schedule(
         Unknown key or wrong type in the file (naming both), or any :func:`run` usage error.
     """
     path = Path(path)
-    spec = _load_schedule(path)
+    spec = load_schedule(path)
     base = path.parent
     names = spec.get("notebooks", "all")
     folder = notebooks_dir or (base / spec["notebooks_dir"] if "notebooks_dir" in spec else None)
-    return run(
+    parameters = _anchor_paths(spec.get("parameters", {}), base) | dict(overrides or {})
+    out = Path(out_dir or (base / spec["out"] if "out" in spec else Path("reports", path.stem)))
+    day = dt.date.fromisoformat(str(today)) if today is not None else dt.date.today()
+    if spec.get("dated", False):
+        try:
+            as_of = _resolve_dates({"as_of": parameters.get("as_of")}, today=day)[0]["as_of"]
+        except ValueError as exc:
+            raise RunConfigError(str(exc)) from None
+        run_out = _dated_folder(out, as_of=as_of, today=day.isoformat())
+    else:
+        run_out = out
+    result = run(
         [names] if isinstance(names, str) else names,
-        out_dir=out_dir or (base / spec["out"] if "out" in spec else Path("reports", path.stem)),
-        parameters=_anchor_paths(spec.get("parameters", {}), base) | dict(overrides or {}),
+        out_dir=run_out,
+        parameters=parameters,
         grid=_anchor_paths(spec.get("grid", {}), base),
+        notebook_parameters={k: _anchor_paths(v, base)
+                             for k, v in spec.get("notebook_parameters", {}).items()},
         show_code=spec.get("show_code", False) if show_code is None else show_code,
         workers=workers or spec.get("workers"),
         timeout=spec.get("timeout", 600),
         progress=progress,
         kernel_name=kernel_name,
         notebooks_dir=folder or DEFAULT_NOTEBOOKS_DIR,
+        today=day,
     )
+    if spec.get("dated", False):
+        _publish_history(out.resolve(), title=f"Runs of {path.stem}")
+    return result

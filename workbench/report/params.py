@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.report.results import PATH_PARAMETERS, RunConfigError
+from workbench.report.results import OUTPUT_PATH_PARAMETERS, PATH_PARAMETERS, RunConfigError
 
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 _KINDS = ("int", "float", "bool", "str", "list", "dict")
@@ -44,7 +44,8 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
 
 
 def anchor_paths(params: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make relative ``data``/``mapping`` paths (or lists of) that exist under ``base`` absolute."""
+    """Make relative ``data``/``mapping`` paths (or lists of) that exist under ``base`` absolute,
+    and relative output paths (``score_store``) absolute whether or not they exist yet."""
 
     def anchor(value: Any) -> Any:
         if isinstance(value, list | tuple):
@@ -54,7 +55,13 @@ def anchor_paths(params: dict[str, Any], base: Path) -> dict[str, Any]:
                 return str((base / value).resolve())
         return value
 
-    return {k: anchor(v) if k in PATH_PARAMETERS else v for k, v in params.items()}
+    def anchor_output(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return str((base / value).resolve())
+        return value
+
+    return {k: anchor(v) if k in PATH_PARAMETERS else anchor_output(v)
+            if k in OUTPUT_PATH_PARAMETERS else v for k, v in params.items()}
 
 
 def _annotation_type(node: ast.expr | None) -> tuple[str | None, bool]:

@@ -157,8 +157,15 @@ def report_name(stem: str, combo: Mapping[str, Any], taken: set[str]) -> str:
     return name
 
 
-def plan(notebooks, parameters, grid, out_dir, show_code, timeout, kernel_name) -> list[Job]:
+def plan(notebooks, parameters, grid, out_dir, show_code, timeout, kernel_name,
+         labels: Mapping[str, Mapping[str, str]] | None = None,
+         per_notebook: Mapping[str, Mapping[str, Any]] | None = None) -> list[Job]:
     """One job per notebook and grid combination (notebook-major), named uniquely.
+
+    `labels` name a grid value in report names when the value itself would not (the
+    ``other`` bucket of a grid drawn from data: ``{"sales_rep": {"A; B": "Other reps"}}``).
+    `per_notebook` adds parameters for one notebook only, by stem (``{"04_campaign_roi":
+    {"uplift_features": ""}}``): each must be declared by that notebook.
 
     Raises
     ------
@@ -174,18 +181,27 @@ def plan(notebooks, parameters, grid, out_dir, show_code, timeout, kernel_name) 
         raise RunConfigError("every grid parameter needs at least one value")
     declared = {nb: declared_parameters(nb) for nb in notebooks}
     _check_names(notebooks, declared, [*parameters, *grid])
+    per_notebook = dict(per_notebook or {})
+    stems = {nb.stem: nb for nb in notebooks}
+    unknown = sorted(set(per_notebook) - set(stems))
+    if unknown:
+        raise RunConfigError(f"parameters for notebook(s) {', '.join(unknown)}, which the run does "
+                             f"not include ({', '.join(stems)})")
+    for stem, extra in per_notebook.items():
+        _check_names([stems[stem]], declared, list(extra))
     combos = [dict(zip(grid, vals, strict=True)) for vals in itertools.product(*grid.values())]
     jobs, taken, problems, prints = [], set(), [], {}
     for nb, combo in itertools.product(notebooks, combos):
         decl = declared[nb]
         given = {}
-        for name, value in {**parameters, **combo}.items():
+        for name, value in {**parameters, **per_notebook.get(nb.stem, {}), **combo}.items():
             if name in decl:
                 try:
                     given[name] = coerce(value, decl[name])
                 except ValueError as exc:
                     problems.append(f"notebook {nb.stem}, parameter {name!r}: {exc}")
-        name = report_name(nb.stem, combo, taken)
+        shown = {k: (labels or {}).get(k, {}).get(v, v) for k, v in combo.items()}
+        name = report_name(nb.stem, shown, taken)
         if "output_dir" in decl:
             given["output_dir"] = str((out_dir / name).resolve())
         effective = {k: d.default for k, d in decl.items()} | given

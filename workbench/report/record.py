@@ -157,8 +157,9 @@ def _manifest(job: Job, status: str, error: dict | None, *, started, duration, e
     }
 
 
-def write_index(result: RunResult, *, started: str, duration_s: float) -> None:
-    """Write the run's ``index.html`` and ``run.json``."""
+def write_index(result: RunResult, *, started: str, duration_s: float,
+                context: Mapping[str, Any] | None = None) -> None:
+    """Write the run's ``index.html`` and ``run.json`` (with `context`: today, dates, grids)."""
     from workbench.report import render
 
     title = f"Reports: {result.out_dir.name}"
@@ -174,6 +175,7 @@ def write_index(result: RunResult, *, started: str, duration_s: float) -> None:
             "ok": result.ok,
             "started": started,
             "duration_s": round(duration_s, 3),
+            **jsonable(dict(context or {}), "context"),
             "reports": jsonable(reports, "reports"),
         },
     )

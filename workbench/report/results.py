@@ -15,6 +15,7 @@ SHARED_PARAMETERS = frozenset({"data", "mapping", "as_of", "output_dir", "seed"}
 SUMMARY_MIMETYPE = "application/vnd.crm-workbench.summary+json"
 DEFAULT_NOTEBOOKS_DIR = Path("notebooks")
 PATH_PARAMETERS = ("data", "mapping")  # made absolute and fingerprinted for the manifest
+OUTPUT_PATH_PARAMETERS = ("score_store",)  # files a run writes beside its reports: made absolute
 
 
 class RunConfigError(ValueError):

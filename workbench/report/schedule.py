@@ -21,6 +21,8 @@ _KEYS = {
     "timeout": (int, float, type(None)),
     "out": str,
     "notebooks_dir": str,
+    "dated": bool,
+    "notebook_parameters": dict,
 }
 
 
@@ -40,6 +42,10 @@ def load_schedule(path: Path) -> dict[str, Any]:
             raise RunConfigError(
                 f"{path}: key {key!r} must be {want}, got {type(value).__name__} {value!r}"
             )
+    for stem, extra in content.get("notebook_parameters", {}).items():
+        if not isinstance(extra, dict):
+            raise RunConfigError(f"{path}: notebook_parameters.{stem} must map parameter names "
+                                 "to values")
     notebooks = content.get("notebooks", "all")
     if isinstance(notebooks, list) and not all(isinstance(n, str) for n in notebooks):
         raise RunConfigError(f"{path}: key 'notebooks' must list notebook names")
@@ -49,6 +55,11 @@ def load_schedule(path: Path) -> dict[str, Any]:
         for name, values in content.get(section, {}).items():
             if not str(name).isidentifier():
                 raise RunConfigError(f"{path}: {section}.{name} is not a parameter name")
-            if section == "grid" and (not isinstance(values, list) or not values):
-                raise RunConfigError(f"{path}: grid.{name} must be a non-empty list of values")
+            if section == "grid" and isinstance(values, dict):
+                if "from" not in values:
+                    raise RunConfigError(f"{path}: grid.{name} must list values or name a column "
+                                         "as {from: table.column}")
+            elif section == "grid" and (not isinstance(values, list) or not values):
+                raise RunConfigError(f"{path}: grid.{name} must be a non-empty list of values, "
+                                     "or {from: table.column} to read them from the data")
     return content

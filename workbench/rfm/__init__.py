@@ -22,7 +22,8 @@ Semantics, as of ``as_of`` (inclusive; later lines are ignored and counted):
 
 Scores, grids and segments: :class:`RFMScorer` (quantile scores learned on one period, reused on
 another), :class:`ScoringGrid` (bands -> points x weight -> letter grades), :class:`SegmentRules`
-(named segments by rules with precedence), and :func:`score`, which runs them all.
+(named segments by rules with precedence), and :func:`score`, which runs them all;
+:class:`ScoreStore` keeps the grades each run gave, run after run.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from workbench.rfm.kpis import (
     segment_kpis,
 )
 from workbench.rfm.pipeline import EXPORT_COLUMNS, RFMResult, export, score
+from workbench.rfm.portfolio import for_sales_rep
 from workbench.rfm.presets import ARTICLE_GRID, DEFAULT_GRID
 from workbench.rfm.rfmcca import (
     POTENTIAL_CLASSES,
@@ -68,6 +70,7 @@ from workbench.rfm.segments import (
     SegmentReport,
     SegmentRules,
 )
+from workbench.rfm.store import ScoreStore, StoredRuns, record_run
 
 __all__ = [
     "rfm_table", "rfm_expr", "RFM_COLUMNS", "RFMInputError", "NoPurchaseYet", "RFMScorer",
@@ -76,7 +79,8 @@ __all__ = [
     "PotentialRules", "POTENTIAL_CLASSES", "customer_profile", "association_rules",
     "segment_kpis", "seasonality", "seasonality_index", "pareto_curve", "concentration",
     "score_history", "history_dates", "migration_matrix", "segment_flows", "grade_changes",
-    "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid",
+    "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid", "ScoreStore",
+    "StoredRuns", "record_run", "for_sales_rep",
 ]
 
 def write_default_grid(path: str | Path) -> Path:
