@@ -238,12 +238,34 @@ PRICE_SURVEY = Table(
 )
 
 #: Loading order: parents before children, so references check against accepted parents.
+INTERACTIONS = Table(
+    "interactions",
+    "Every touch a customer has with the company, on any channel: web visits, e-mail clicks, "
+    "calls, store visits, chats, sales meetings, ad clicks.",
+    (
+        _c("interaction_id", "string", "Unique identifier, when the source has one."),
+        _c("customer_id", "string", "Who; must exist in customers when that table is loaded.",
+           required=True, nullable=False),
+        _c("timestamp", "datetime", "When it happened.", required=True, nullable=False,
+           not_after_as_of=True),
+        _c("channel", "string", "web, email, call_centre, store, social, sales_force, chat...",
+           required=True, nullable=False),
+        _c("kind", "string", "What happened: visit, click, call, store_visit, meeting, ad_click..."),
+        _c("campaign_id", "string", "The campaign behind the touch, when there is one."),
+        _c("value", "float", "A measure of the touch (pages seen, call minutes...), when any."),
+    ),
+    key=("interaction_id",),
+    references=(Reference("customer_id", "customers", "customer_id"),
+                Reference("campaign_id", "campaigns", "campaign_id")),
+)
+
 TABLE_ORDER = ("customers", "products", "campaigns", "orders", "campaign_contacts",
-               "incidents", "price_survey")
+               "incidents", "price_survey", "interactions")
 
 CONTRACT: dict[str, Table] = {
     t.name: t
-    for t in (CUSTOMERS, ORDERS, PRODUCTS, CAMPAIGNS, CAMPAIGN_CONTACTS, INCIDENTS, PRICE_SURVEY)
+    for t in (CUSTOMERS, ORDERS, PRODUCTS, CAMPAIGNS, CAMPAIGN_CONTACTS, INCIDENTS, PRICE_SURVEY,
+              INTERACTIONS)
 }
 
 

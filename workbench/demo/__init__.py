@@ -34,7 +34,8 @@ __all__ = ["DemoCompany", "generate", "write"]
 
 log = logging.getLogger(__name__)
 
-_CHUNK_TABLES = ("customers", "orders", "campaign_contacts", "incidents", "price_survey")
+_CHUNK_TABLES = ("customers", "orders", "campaign_contacts", "incidents", "price_survey",
+                 "interactions")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from workbench.demo.campaigns import (
 from workbench.demo.catalogue import CATEGORIES, PRODUCTS, UNIT_COST_SHARE
 from workbench.demo.customers import KEY_ACCOUNT_REP, RATE_SHAPE, REPS
 from workbench.demo.incidents import INCIDENT_KINDS, INCIDENTS
+from workbench.demo.journeys import journey_tally
 from workbench.demo.orders import FREE_SHARE, RETURN_DELAY_DAYS, RETURN_SHARE, season_profiles
 from workbench.demo.personas import NAMES, PERSONAS
 from workbench.demo.survey import CONCEPTS, QUESTIONS, SURVEY
@@ -338,6 +339,7 @@ def build_truth(w) -> dict:
             "n_incidents": int(w.next["incident"] - 1),
         },
         "campaigns": _campaign_truth(w),
+        "journeys": journey_tally(w.tally["journeys"]),
         "pricing": {
             "cost_plus": COST_PLUS,
             "verdict_rule": VERDICT_RULE,

@@ -25,6 +25,7 @@ from workbench.demo.catalogue import catalogue
 from workbench.demo.customers import GEO, customer_table, people, truth_table
 from workbench.demo.draws import BLOCK, Streams, cdf, mix
 from workbench.demo.incidents import INCIDENT_KINDS, INCIDENTS, incident_table, incidents
+from workbench.demo.journeys import interaction_table
 from workbench.demo.orders import (
     CHANNELS,
     DELIVERIES,
@@ -66,8 +67,9 @@ class World:
             "camp": np.zeros((len(self.camps), 7)),
             "persona": np.zeros((len(NAMES), 8)),
             "survey": np.zeros(3),
+            "journeys": [],
         }
-        self.next = {"order": 1, "line": 1, "incident": 1}
+        self.next = {"order": 1, "line": 1, "incident": 1, "interaction": 1}
 
     def _calendar(self) -> None:
         dates = pd.date_range(self.start, self.as_of, freq="D")
@@ -154,9 +156,13 @@ def _chunk(w: World, lo: int, n: int) -> dict[str, pd.DataFrame]:
     survey = survey_answers(w, st, c)
     ids = identifiers("C", lo + 1 + np.arange(n), w.width)
     _tally(w, c, heads, lines, survey)
+    orders = order_table(w, ids, heads, lines)
+    interactions, journeys = interaction_table(w, lo, ids, orders)
+    w.tally["journeys"].append(journeys)
     return {
         "customers": customer_table(w, c, ids),
-        "orders": order_table(w, ids, heads, lines),
+        "orders": orders,
+        "interactions": interactions,
         "campaign_contacts": contact_table(w, ids, contacts),
         "incidents": incident_table(w, ids, inc),
         "price_survey": survey_table(w, lo, ids, survey),
