@@ -111,3 +111,18 @@ def test_without_interactions_the_journeys_say_what_to_map():
     jr = wb.journeys.analyse(crm, as_of=AS_OF)
     assert not jr.available and "needs an interactions table" in jr.sentence()
     assert jr.top_paths().empty and jr.attribution().empty and jr.per_customer().empty
+
+
+@pytest.mark.parametrize(("mapping", "expected"), [
+    ("web_analytics", [("C1", "web > email", True, False), ("C2", "social > web", True, False),
+                       ("C3", "email", False, False)]),  # 30 days of silence by as_of: ended
+    ("call_centre", [("C1", "(no recorded touch)", True, False), ("C2", "call_centre", True, False),
+                     ("C3", "call_centre", False, True), ("C4", "call_centre", False, True)]),
+])
+def test_a_web_analytics_export_and_a_call_log_load_as_interactions(root, mapping, expected):
+    folder = root / "data" / "examples" / "journeys"
+    crm = wb.load(str(folder), mapping=str(folder / f"{mapping}.yml"), as_of=AS_OF)
+    assert crm.ok
+    jr = wb.journeys.analyse(crm, as_of=AS_OF)
+    got = [tuple(r) for r in jr.table[["customer_id", "path", "converted", "open"]].itertuples(index=False)]
+    assert got == expected

@@ -118,7 +118,7 @@ def test_ci_runs_the_readme_test_command(root):
 
 # -- the house: one package per concept ------------------------------------------------------
 
-METHODS = ("rfm", "personas", "pricing", "campaigns", "health")
+METHODS = ("rfm", "personas", "pricing", "campaigns", "health", "journeys")
 PACKAGES = ("data", "demo", "report", *METHODS)
 
 

@@ -26,11 +26,18 @@ from workbench.journeys.attribution import (
     removal_effects,
 )
 from workbench.journeys.paths import NO_TOUCH, journey_events, journeys, transitions
-from workbench.journeys.summary import paths_by_segment, step_times, top_paths, wilson_interval
+from workbench.journeys.summary import (
+    paths_by_segment,
+    segment_table,
+    step_times,
+    top_paths,
+    wilson_interval,
+)
 
 __all__ = ["analyse", "Journeys", "journey_events", "journeys", "transitions", "top_paths",
            "step_times", "paths_by_segment", "removal_effects", "markov_attribution",
-           "heuristic_attribution", "wilson_interval", "MODELS", "NO_TOUCH", "MISSING"]
+           "heuristic_attribution", "wilson_interval", "segment_table", "MODELS", "NO_TOUCH",
+           "MISSING"]
 
 MISSING = ("This report needs an interactions table (customer_id, timestamp, channel; kind, "
            "campaign_id and value when you have them): map a web-analytics export or a call "

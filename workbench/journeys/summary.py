@@ -8,7 +8,8 @@ from scipy.stats import norm
 
 from workbench.journeys.paths import NO_TOUCH
 
-__all__ = ["wilson_interval", "top_paths", "step_times", "paths_by_segment"]
+__all__ = ["wilson_interval", "top_paths", "step_times", "paths_by_segment", "segment_table",
+           "AUTO_SEGMENT_COLUMNS"]
 
 
 def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -82,3 +83,36 @@ def paths_by_segment(journeys: pd.DataFrame, segments: pd.DataFrame, *, top: int
     out = pd.concat(parts, ignore_index=True)
     return out[["segment", "path", "journeys", "share", "purchases", "conversion",
                 "conversion_low", "conversion_high"]]
+
+
+#: customers columns tried, in order, when the segment column is "auto"
+AUTO_SEGMENT_COLUMNS = ("segment", "persona", "customer_type", "sales_rep", "region", "country")
+
+
+def segment_table(crm, *, segments: str = "", column: str = "auto") -> tuple[pd.DataFrame | None, str]:
+    """``customer_id, segment`` from a segments file, or a customers column; and a sentence.
+
+    `segments` (a CSV/Parquet file, as the persona and RFM notebooks export) comes first; else
+    `column` of the customers table; ``"auto"`` takes the first of
+    :data:`AUTO_SEGMENT_COLUMNS` that the customers table has.
+    """
+    if str(segments).strip():
+        from workbench.personas import read_segments
+
+        table = read_segments(segments)
+        return table, f"Segments from {segments} ({table['segment'].nunique()} segments)."
+    customers = crm["customers"] if "customers" in crm else None
+    if customers is None:
+        return None, "No customers table and no segments file: paths are not split by segment."
+    if column == "auto":
+        column = next((c for c in AUTO_SEGMENT_COLUMNS if c in customers), "")
+        if not column:
+            return None, ("No segment column found in customers (tried "
+                          f"{', '.join(AUTO_SEGMENT_COLUMNS)}): set segments or segment_column.")
+    elif not column:
+        return None, "No segment asked for (segment_column is empty)."
+    if column not in customers:
+        return None, (f"customers has no column {column!r}: paths are not split by segment; "
+                      "map it, or name another column in segment_column.")
+    table = customers[["customer_id", column]].rename(columns={column: "segment"})
+    return table, f"Segments: customers.{column} ({table['segment'].nunique()} values)."
