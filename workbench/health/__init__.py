@@ -58,7 +58,8 @@ from workbench.health.risk import (
     no_purchase_between,
 )
 from workbench.health.scenarios import CONSENT_COLUMNS, DEFAULT_SCENARIOS, Scenarios
-from workbench.health.stored import keep_plan, past_solicitations
+from workbench.health.sequences import sequence_violations
+from workbench.health.stored import keep_plan, past_solicitations, sequence_positions
 from workbench.health.table import (
     Health,
     assess,
@@ -80,6 +81,6 @@ __all__ = [
     "health_table", "Health", "assess",
     "Scenarios", "DEFAULT_SCENARIOS", "CONSENT_COLUMNS",
     "action_plan", "ActionPlan", "contact_history", "cooldown_violations", "replay_plan", "HISTORY_COLUMNS", "EXPORT_COLUMNS",
-    "past_solicitations", "keep_plan",
+    "past_solicitations", "keep_plan", "sequence_violations", "sequence_positions",
     "read_segments", "rfm_segments", "clv_by_segment",
 ]

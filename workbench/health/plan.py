@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.health import sequences
 from workbench.health.scenarios import CONSENT_COLUMNS, Scenarios
 
 __all__ = ["ActionPlan", "action_plan", "contact_history", "cooldown_violations", "HISTORY_COLUMNS",
@@ -38,7 +39,8 @@ class ActionPlan:
     skipped : DataFrame
         One row per (customer, matched scenario) not acted on: ``customer_id``, ``scenario``,
         ``why`` (``cooldown``, ``recent solicitation``, ``no consented channel``, ``another
-        scenario first``), ``detail`` and ``next_allowed`` (date, for the two waits).
+        scenario first``, and for sequence steps ``waiting in its sequence``, ``sequence stopped
+        (unless)``), ``detail`` and ``next_allowed`` (date, for the waits).
     counts : DataFrame
         Per scenario: matched, actions and each reason for skipping.
     """
@@ -50,6 +52,8 @@ class ActionPlan:
     scenarios: Scenarios
     min_gap_days: int
     notes: list[str] = field(default_factory=list)
+    #: Per customer and declared sequence: last step, next step, when due, status (or None).
+    positions: pd.DataFrame | None = None
 
     def history(self) -> pd.DataFrame:
         """The actions as solicitation history rows, to pass to the next plan."""
@@ -127,6 +131,15 @@ def action_plan(health: pd.DataFrame, *, as_of, scenarios=None, history: pd.Data
     skipped = []
     for r in scen.rows:
         m = match[r["scenario"]].to_numpy()
+        if r["after"]:  # a sequence step: only in its turn, after its delay, unless stopped
+            ready, waiting_until, stopped = sequences.gate(scen, r["scenario"], hist, health, as_of)
+            for why, mask, until in (("waiting in its sequence", m & ~ready & waiting_until.notna().to_numpy(),
+                                      waiting_until),
+                                     ("sequence stopped (unless)", m & stopped, None)):
+                if mask.any():
+                    skipped.append(_skip(health.index, mask, r["scenario"], why, until, chosen,
+                                         r["channel"]))
+            m = m & ready
         last_s = hist[hist["scenario"] == r["scenario"]].groupby("customer_id")["date"].max()
         cool_until = (last_s + pd.Timedelta(days=r["cooldown_days"])).reindex(health.index)
         cool = (cool_until > as_of).to_numpy()
@@ -145,8 +158,9 @@ def action_plan(health: pd.DataFrame, *, as_of, scenarios=None, history: pd.Data
     skipped = pd.concat(skipped, ignore_index=True) if skipped else pd.DataFrame(
         columns=["customer_id", "scenario", "why", "detail", "next_allowed"])
     counts = _counts(scen, match, actions, skipped)
+    where = sequences.positions(scen, hist, actions, health, as_of) if scen.sequences() else None
     return ActionPlan(actions=actions, skipped=skipped, counts=counts, as_of=as_of, scenarios=scen,
-                      min_gap_days=int(min_gap_days), notes=notes)
+                      min_gap_days=int(min_gap_days), notes=notes, positions=where)
 
 
 def _history(history, as_of, notes) -> pd.DataFrame:

@@ -6,6 +6,13 @@ the columns of the health table, evaluated by :meth:`pandas.DataFrame.eval`), wh
 and how long to wait before the same scenario may reach the same customer again
 (``cooldown_days``). Scenarios are tried in the order given: the first one that matches, is
 out of cooldown and has a consented channel gives the customer's next action.
+
+**Sequences.** A scenario may follow an earlier one: ``after: welcome`` (the name of the
+scenario it follows), ``delay_days: 7`` (how long after it, at least) and ``unless:
+purchased`` (skip it, and end the sequence for that customer, when the customer bought after
+the step before; ``unless`` also takes a condition over the health table). A chained scenario
+fires at most once per firing of the step before it, in order: welcome -> follow-up ->
+win-back, complaint -> survey -> callback. Its own ``condition`` may be ``True``.
 """
 
 from __future__ import annotations
@@ -43,6 +50,10 @@ DEFAULT_SCENARIOS: list[dict] = [
      "channel": "phone|email", "cooldown_days": 90},
 ]
 COLUMNS = ["scenario", "trigger", "condition", "action", "channel", "cooldown_days"]
+#: Optional columns of a chained scenario.
+CHAIN_COLUMNS = ["after", "delay_days", "unless"]
+#: ``unless: purchased`` is this column: the customer bought after the step before.
+PURCHASED = "purchased"
 #: Channel -> the customers column holding the consent it needs (other channels need none).
 CONSENT_COLUMNS = {"email": "consent_email", "phone": "consent_phone", "post": "consent_mail",
                    "mail": "consent_mail"}
@@ -59,7 +70,7 @@ class Scenarios:
         for i, r in enumerate(rows):
             missing = [c for c in ("scenario", "condition", "action", "channel", "cooldown_days")
                        if c not in r or r[c] is None or (isinstance(r[c], float) and np.isnan(r[c]))]
-            extra = set(r) - set(COLUMNS)
+            extra = set(r) - set(COLUMNS) - set(CHAIN_COLUMNS)
             if missing or extra:
                 raise ValueError(f"{source}: scenario {i + 1} ({r.get('scenario', '?')}): "
                                  + (f"missing {', '.join(missing)}" if missing else "")
@@ -75,10 +86,41 @@ class Scenarios:
                 raise ValueError(f"{source}: scenario {r['scenario']!r}: give at least one channel")
             self.rows.append({"scenario": str(r["scenario"]), "trigger": str(r.get("trigger", "")),
                               "condition": str(r["condition"]), "action": str(r["action"]),
-                              "channel": "|".join(channels), "cooldown_days": float(cooldown)})
+                              "channel": "|".join(channels), "cooldown_days": float(cooldown),
+                              **_chain(r, source)})
         names = [r["scenario"] for r in self.rows]
         if len(set(names)) < len(names):
             raise ValueError(f"{source}: scenario names must be unique ({', '.join(names)})")
+        for r in self.rows:
+            if r["after"] and r["after"] not in names:
+                raise ValueError(f"{source}: scenario {r['scenario']!r}: after {r['after']!r} names "
+                                 f"no scenario ({', '.join(names)})")
+            if r["after"] and self._root(r["scenario"]) is None:
+                raise ValueError(f"{source}: scenario {r['scenario']!r}: its 'after' chain loops")
+
+    def _root(self, name: str, seen=()) -> str | None:
+        """The first scenario of the sequence `name` belongs to (None for a loop)."""
+        if name in seen:
+            return None
+        after = self.row(name)["after"]
+        return name if not after else self._root(after, (*seen, name))
+
+    def row(self, name: str) -> dict:
+        return next(r for r in self.rows if r["scenario"] == name)
+
+    def sequences(self) -> dict[str, list[str]]:
+        """Each sequence by its first scenario: the scenarios in order (chains only)."""
+        out: dict[str, list[str]] = {}
+        for r in self.rows:
+            if r["after"]:
+                root = self._root(r["scenario"])
+                chain, name = [], r["scenario"]
+                while name:
+                    chain.insert(0, name)
+                    name = self.row(name)["after"]
+                if len(chain) > len(out.get(root, [])):
+                    out[root] = chain
+        return out
 
     @classmethod
     def coerce(cls, scenarios) -> Scenarios:
@@ -109,15 +151,19 @@ class Scenarios:
         return [r["scenario"] for r in self.rows]
 
     def table(self) -> pd.DataFrame:
-        """The scenarios in priority order."""
+        """The scenarios in priority order (with the chain columns when any scenario chains)."""
+        chained = any(r["after"] for r in self.rows)
         return pd.DataFrame(self.rows).assign(priority=range(1, len(self.rows) + 1))[
-            ["priority", *COLUMNS]]
+            ["priority", *COLUMNS, *(CHAIN_COLUMNS if chained else [])]]
 
     def matches(self, health: pd.DataFrame) -> pd.DataFrame:
         """Boolean frame: does each scenario's condition hold for each customer (NaN never matches)."""
         frame = _eval_frame(health)
         out = {}
         for r in self.rows:
+            if r["condition"].strip() == "True":  # a sequence step that only waits for its turn
+                out[r["scenario"]] = np.ones(len(health), bool)
+                continue
             try:
                 hit = frame.eval(r["condition"], engine="python")
             except Exception as exc:  # pandas raises several kinds for a bad expression
@@ -130,6 +176,36 @@ class Scenarios:
                                  f"{r['condition']!r} is not a true/false expression")
             out[r["scenario"]] = hit.to_numpy()
         return pd.DataFrame(out, index=health.index)
+
+
+    def stops(self, health: pd.DataFrame, name: str, purchased: np.ndarray) -> np.ndarray:
+        """Where the ``unless`` of scenario `name` holds (the sequence stops there)."""
+        unless = self.row(name)["unless"]
+        if not unless:
+            return np.zeros(len(health), bool)
+        if unless == PURCHASED:
+            return purchased
+        hit = _eval_frame(health).assign(**{PURCHASED: purchased}).eval(unless, engine="python")
+        if not isinstance(hit, pd.Series) or hit.dtype != bool:
+            raise ValueError(f"{self.source}: scenario {name!r}: unless {unless!r} is not a "
+                             "true/false expression")
+        return hit.to_numpy()
+
+
+def _chain(r: dict, source: str) -> dict:
+    after = r.get("after")
+    after = "" if after is None or (isinstance(after, float) and np.isnan(after)) else str(after)
+    delay = r.get("delay_days", 0)
+    delay = 0 if delay is None or (isinstance(delay, float) and np.isnan(delay)) else delay
+    delay = pd.to_numeric(delay, errors="coerce")
+    if not delay >= 0:
+        raise ValueError(f"{source}: scenario {r.get('scenario')!r}: delay_days "
+                         f"{r.get('delay_days')!r} must be a number of days >= 0")
+    if delay and not after:
+        raise ValueError(f"{source}: scenario {r.get('scenario')!r}: delay_days needs 'after'")
+    unless = r.get("unless")
+    unless = "" if unless is None or (isinstance(unless, float) and np.isnan(unless)) else str(unless)
+    return {"after": after, "delay_days": float(delay), "unless": unless}
 
 
 def _eval_frame(table: pd.DataFrame) -> pd.DataFrame:
