@@ -38,7 +38,8 @@ def test_demo_data_writes_every_table_and_the_truth(tmp_path, capsys):
     assert main(["demo-data", "--out", str(out), "--customers", "300", "--seed", "3"]) == 0
     written = sorted(p.name for p in out.iterdir())
     assert written == sorted([f"{t}.csv" for t in ("customers", "orders", "products", "campaigns",
-                                                     "campaign_contacts", "incidents", "price_survey")]
+                                                     "campaign_contacts", "incidents", "price_survey",
+                                                     "interactions")]
                              + ["customers_truth.csv", "truth.json"])
     assert "300 customers, seed 3" in capsys.readouterr().out
     # the written company loads through the contract with nothing rejected
