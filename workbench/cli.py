@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="parallel processes (default: 2 or fewer)")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     run.add_argument("--notebooks-dir", type=Path, default=None, help="where the notebooks are")
+    run.add_argument("--pdf", action="store_true",
+                     help="also print each report as PDF with headless Chromium (the index links both)")
     run.add_argument("--today", default=None,
                      help="the run's date (YYYY-MM-DD) for relative dates such as "
                           "'as_of: end of last month' (default: today); replays a past run")
@@ -169,7 +171,8 @@ def _run(args) -> int:
         if args.schedule:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
-                                         notebooks_dir=args.notebooks_dir, today=today)
+                                         notebooks_dir=args.notebooks_dir, today=today,
+                                         pdf=args.pdf or None)
         else:
             names = None if (args.all or not args.notebooks) else args.notebooks
             notebooks = report.resolve_notebooks(names, notebooks_dir=args.notebooks_dir or "notebooks")
@@ -177,12 +180,12 @@ def _run(args) -> int:
             result = report.run(notebooks, parameters=parameters, out_dir=out,
                                 show_code=args.show_code, workers=args.workers,
                                 timeout=args.timeout, notebooks_dir=args.notebooks_dir or "notebooks",
-                                today=today)
+                                today=today, pdf=args.pdf)
     except report.RunConfigError as exc:
         _err(str(exc))
         return EXIT_USAGE
     for r in result.reports:
-        _out(f"{r.status:6}  {r.duration_s:6.1f}s  {r.html}")
+        _out(f"{r.status:6}  {r.duration_s:6.1f}s  {r.html}" + (f"  {r.pdf.name}" if r.pdf else ""))
         if r.error:
             _err(f"{r.name} failed: {r.error}")
     _out(f"index: {result.index}")

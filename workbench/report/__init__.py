@@ -51,6 +51,8 @@ from workbench.report.history import dated_folder as _dated_folder
 from workbench.report.history import publish_history as _publish_history
 from workbench.report.params import anchor_paths as _anchor_paths
 from workbench.report.params import read_yaml_mapping as _read_yaml_mapping
+from workbench.report.pdf import find_chromium as _find_chromium
+from workbench.report.pdf import print_pdf as _print_pdf
 from workbench.report.plan import fingerprint, resolve_notebooks
 from workbench.report.plan import plan as _plan
 from workbench.report.record import summary_bundle as _summary_bundle
@@ -167,6 +169,7 @@ def run(
     notebooks_dir: str | Path = DEFAULT_NOTEBOOKS_DIR,
     today: dt.date | str | None = None,
     notebook_parameters: Mapping[str, Mapping[str, Any]] | None = None,
+    pdf: bool = False,
 ) -> RunResult:
     """Run notebooks as HTML reports into ``out_dir``, with ``index.html`` and ``run.json``.
 
@@ -201,6 +204,10 @@ def run(
         date when the run starts. Give it to replay a past run.
     notebook_parameters : mapping of notebook stem to mapping, optional
         Parameters for one notebook only (each must be declared by it), beside `parameters`.
+    pdf : bool
+        Also print each report as ``<name>.pdf`` with headless Chromium (one page or more per
+        section; :mod:`workbench.report.pdf`); the index links both. A report whose PDF cannot
+        be printed keeps its HTML and says why in its error.
 
     Returns
     -------
@@ -228,10 +235,13 @@ def run(
         extra = _anchor_paths(dict(extra), Path.cwd())
         per_notebook[stem] = _resolve(extra, {}, context["today"])[1]
     jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name, labels, per_notebook)
+    chromium = _find_chromium() if pdf else None
     out.mkdir(parents=True, exist_ok=True)
     started, t0 = _timestamp(), time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
     reports = _execute_all(jobs, workers=workers, progress=progress)
+    if chromium:
+        _print_all(reports, chromium)
     result = RunResult(out, reports)
     _write_index(result, started=started, duration_s=time.perf_counter() - t0, context=context)
     logger.info(
@@ -242,6 +252,16 @@ def run(
         result.index,
     )
     return result
+
+
+def _print_all(reports: list[ReportResult], chromium: str) -> None:
+    """Print each report's HTML as PDF beside it; a failure is said in the report's error."""
+    for r in reports:
+        try:
+            r.pdf = _print_pdf(r.html, r.html.with_suffix(".pdf"), chromium=chromium)
+        except OSError as exc:
+            logger.warning("%s: no PDF: %s", r.name, exc)
+            r.error = f"{r.error + '; ' if r.error else ''}no PDF: {exc}"
 
 
 def _resolve(params: dict, grid: dict, today) -> tuple[dict, dict, dict, dict]:
@@ -271,6 +291,7 @@ def run_schedule(
     kernel_name: str | None = None,
     notebooks_dir: str | Path | None = None,
     today: dt.date | str | None = None,
+    pdf: bool | None = None,
 ) -> RunResult:
     """Run a YAML schedule: ``notebooks``, ``parameters``, ``grid``, ``workers``, ``show_code``.
 
@@ -288,8 +309,8 @@ def run_schedule(
         Overrides the file's ``out``; default ``reports/<file stem>``.
     overrides : mapping, optional
         Parameters replacing the file's (e.g. from ``-p``).
-    show_code, workers, kernel_name, notebooks_dir, progress, today
-        As in :func:`run`; ``None`` keeps the file's value.
+    show_code, workers, kernel_name, notebooks_dir, progress, today, pdf
+        As in :func:`run`; ``None`` keeps the file's value (``pdf: true`` in the file).
 
     Raises
     ------
@@ -319,6 +340,7 @@ def run_schedule(
         grid=_anchor_paths(spec.get("grid", {}), base),
         notebook_parameters={k: _anchor_paths(v, base)
                              for k, v in spec.get("notebook_parameters", {}).items()},
+        pdf=spec.get("pdf", False) if pdf is None else pdf,
         show_code=spec.get("show_code", False) if show_code is None else show_code,
         workers=workers or spec.get("workers"),
         timeout=spec.get("timeout", 600),

@@ -166,7 +166,8 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
     page = render.index_page(result.reports, title=title, created=started)
     result.index.write_text(page, encoding="utf-8")
     reports = [
-        dataclasses.asdict(r) | {"notebook": str(r.notebook), "html": r.html.name}
+        dataclasses.asdict(r) | {"notebook": str(r.notebook), "html": r.html.name,
+                                 "pdf": r.pdf.name if r.pdf else None}
         for r in result.reports
     ]
     write_json(

@@ -245,8 +245,11 @@ def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
         params = "<br>".join(
             f"{html.escape(str(k))} = {_value_html(v)}" for k, v in r.parameters.items()
         )
+        pdf = getattr(r, "pdf", None)
+        pdf_link = (f' · <a href="{html.escape(quote(pdf.name), quote=True)}">PDF</a>'
+                    if pdf else "")
         rows.append(
-            f'<tr><td><a href="{href}">{html.escape(r.name)}</a></td>'
+            f'<tr><td><a href="{href}">{html.escape(r.name)}</a>{pdf_link}</td>'
             f'<td class="{html.escape(r.status)}">{html.escape(r.status)}</td>'
             f"<td>{r.duration_s:.1f} s</td><td>{html.escape(r.notebook.name)}</td>"
             f"<td>{params}</td><td>{_value_html(r.error) if r.error else ''}</td></tr>"

@@ -34,6 +34,7 @@ class ReportResult:
     parameters: dict[str, Any]
     error: str | None = None
     figures: dict[str, Any] = field(default_factory=dict)
+    pdf: Path | None = None  # the report printed as PDF, when the run asked for it
 
 
 @dataclass

@@ -23,6 +23,7 @@ _KEYS = {
     "notebooks_dir": str,
     "dated": bool,
     "notebook_parameters": dict,
+    "pdf": bool,
 }
 
 
