@@ -67,8 +67,11 @@ def allocation_cells(outcomes: pd.DataFrame, *, by: str, costs: pd.DataFrame,
     eff = effects_by(outcomes[has_ctrl], ["kind", by], confidence=confidence, control=control)
     made = outcomes[outcomes["contacted"]]
     today = made.groupby(["kind", by]).agg(n_today=("customer_id", "size")).reset_index()
-    cells = today.merge(eff[["kind", by, "margin_lift", "margin_se", "margin_low", "margin_high"]]
-                        if len(eff) else None, on=["kind", by], how="left")
+    measured = ["kind", by, "margin_lift", "margin_se", "margin_low", "margin_high"]
+    if eff.empty:  # no campaign with a control group: every cell keeps today's contacts
+        eff = pd.DataFrame({c: pd.Series(dtype=today[c].dtype if c in today else "float64")
+                            for c in measured})
+    cells = today.merge(eff[measured], on=["kind", by], how="left")
     cells = cells.rename(columns={by: "segment"})
     per_kind = _kind_costs(costs)
     cells = cells.merge(per_kind, on="kind", how="left")

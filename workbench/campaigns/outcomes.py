@@ -279,5 +279,14 @@ def _window_sums(base: pd.DataFrame, lines: pd.DataFrame, window_days: int) -> p
     before = keys.join(o, [keys.customer_id == o.buyer, od < day,
                            od >= day - ibis.interval(months=PRE_MONTHS)])
     pre = before.group_by(["campaign_id", "customer_id"]).aggregate(pre_sales_6m=before.amount.sum())
-    won, pre = won.to_pandas(), pre.to_pandas()
+    won = _typed(won.to_pandas(), base, orders="int64", revenue="float64", margin="float64")
+    pre = _typed(pre.to_pandas(), base, pre_sales_6m="float64")
     return won.merge(pre, on=["campaign_id", "customer_id"], how="outer")
+
+
+def _typed(frame: pd.DataFrame, base: pd.DataFrame, **dtypes: str) -> pd.DataFrame:
+    """An empty engine result rebuilt with real types (its Arrow columns have none to merge on)."""
+    if len(frame):
+        return frame
+    keys = {k: pd.Series([], dtype=base[k].dtype) for k in ("campaign_id", "customer_id")}
+    return pd.DataFrame(keys | {k: pd.Series([], dtype=v) for k, v in dtypes.items()})

@@ -197,6 +197,30 @@ CAMPAIGN_CONTACTS = Table(
     date_order=(("sent_at", "opened_at"), ("opened_at", "clicked_at")),
 )
 
+CAMPAIGN_STATS = Table(
+    "campaign_stats",
+    "Campaign-level results as an ads platform or e-mail tool reports them: one row per campaign "
+    "(or ad, or day), no customer rows.",
+    (
+        _c("campaign_id", "string", "Campaign; must exist in campaigns when that table is loaded.",
+           required=True, nullable=False),
+        _c("ad_id", "string", "Ad, ad set or line of the campaign, when the export breaks it down."),
+        _c("date", "date", "Day (or first day of the period) the figures cover; empty for totals.",
+           not_after_as_of=True),
+        _c("name", "string", "Campaign (or ad) name."),
+        _c("kind", "string", "Kind of action, as in campaigns.kind (search, social, display, emailing...)."),
+        _c("channel", "string", "Channel or platform: search, social, display, email..."),
+        _c("spend", "float", "Amount spent (media and fees) on the row.", min=0),
+        _c("impressions", "int", "Times the ad or message was shown (or e-mails delivered).", min=0),
+        _c("clicks", "int", "Clicks.", min=0),
+        _c("conversions", "float", "Conversions (purchases, sign-ups, leads) the platform attributes "
+           "to the row; fractional when the platform shares them.", min=0),
+        _c("revenue", "float", "Conversion value the platform attributes to the row.", min=0),
+    ),
+    key=("campaign_id", "ad_id", "date"),
+    references=(Reference("campaign_id", "campaigns", "campaign_id"),),
+)
+
 INCIDENTS = Table(
     "incidents",
     "Service events: complaints, praise, late deliveries, support tickets.",
@@ -260,12 +284,12 @@ INTERACTIONS = Table(
 )
 
 TABLE_ORDER = ("customers", "products", "campaigns", "orders", "campaign_contacts",
-               "incidents", "price_survey", "interactions")
+               "campaign_stats", "incidents", "price_survey", "interactions")
 
 CONTRACT: dict[str, Table] = {
     t.name: t
-    for t in (CUSTOMERS, ORDERS, PRODUCTS, CAMPAIGNS, CAMPAIGN_CONTACTS, INCIDENTS, PRICE_SURVEY,
-              INTERACTIONS)
+    for t in (CUSTOMERS, ORDERS, PRODUCTS, CAMPAIGNS, CAMPAIGN_CONTACTS, CAMPAIGN_STATS, INCIDENTS,
+              PRICE_SURVEY, INTERACTIONS)
 }
 
 

@@ -256,6 +256,7 @@ def _load_demo(*, as_of, seed, customers, tables) -> CRMData:
         options["customers"] = customers
     company = demo.generate(**options)
     raws = {name: RawTable(frame, f"demo:{name}", None, {"format": "demo"}, typed=True)
-            for name, frame in company.tables.items() if not tables or name in tables}
+            for name, frame in company.tables.items()
+            if frame is not None and (not tables or name in tables)}  # a table the demo has not
     return _validate(raws, mapping=None, as_of=as_of, source=f"demo company (seed {seed})",
                      notes=[], truth=company.truth, customers_truth=company.customers_truth)
