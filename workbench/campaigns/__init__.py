@@ -3,6 +3,9 @@
 The method, step by step (each step a function; the notebook ``04_campaign_roi`` calls them
 in this order):
 
+0. :func:`coverage`: what the source holds (contacts, dates, responses, funnel steps,
+   control groups, orders, campaign-level results); each section that cannot run says in
+   one sentence what it needs and what to map (:meth:`Coverage.needs`).
 1. :func:`portfolio` picks the tables (one sales rep's customers, or all);
    :func:`campaign_costs` says what each campaign cost (fixed + per contact made) and where
    each figure comes from; :func:`campaign_checks` lists what cannot be measured and why.
@@ -25,6 +28,13 @@ in this order):
 7. :func:`allocation_cells` / :func:`allocate_budget` / :func:`allocation_summary`: the
    budget across kinds x segments that maximises expected incremental margin, under the
    stated :data:`ASSUMPTIONS`.
+Response rates (:func:`response_contacts` / :func:`response_rates`, Wilson intervals by
+:func:`wilson_interval`) need only ``campaign_contacts.responded``: no orders, no dates.
+Campaign-level results (the ``campaign_stats`` table of an ads platform: spend, impressions,
+clicks, conversions, revenue) give :func:`campaign_results` (cost per acquisition, ROAS,
+attributed ROI) and :func:`stats_funnel`; they are attributed by the platform, never
+incremental.
+
 8. :func:`uplift_scores` / :func:`qini_curve` (optional): a per-contact uplift model,
    checked out of sample by its Qini curve.
 
@@ -39,6 +49,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.campaigns.aggregates import (
+    BASIS_PLATFORM,
+    STATS_STAGES,
+    campaign_results,
+    stats_funnel,
+)
 from workbench.campaigns.allocation import (
     ASSUMPTIONS,
     allocate_budget,
@@ -46,6 +62,7 @@ from workbench.campaigns.allocation import (
     allocation_summary,
 )
 from workbench.campaigns.attribution import MODELS, attribution, attribution_summary
+from workbench.campaigns.coverage import SECTIONS, Coverage, coverage
 from workbench.campaigns.effects import (
     BASIS_ATTRIBUTED,
     BASIS_INCREMENTAL,
@@ -72,6 +89,7 @@ from workbench.campaigns.outcomes import (
     margin_basis,
     portfolio,
 )
+from workbench.campaigns.responses import response_contacts, response_rates, wilson_interval
 from workbench.campaigns.segments import (
     NO_LABEL,
     SALES_BAND,
@@ -81,7 +99,7 @@ from workbench.campaigns.segments import (
     sales_bands,
 )
 from workbench.campaigns.stats import METHODS, difference, pool
-from workbench.campaigns.uplift import qini_curve, uplift_scores
+from workbench.campaigns.uplift import MIN_UPLIFT_GROUP, qini_curve, uplift_needs, uplift_scores
 
 __all__ = [
     "ASSUMPTIONS", "BASIS_ATTRIBUTED", "BASIS_INCREMENTAL", "CONTROL", "FLAGS", "FUNNEL_STAGES",
@@ -91,7 +109,9 @@ __all__ = [
     "difference", "pool", "incrementality", "effects_by", "action_audit", "attribution",
     "attribution_summary", "sales_band_edges", "sales_bands", "add_segments",
     "current_segments", "allocation_cells", "allocate_budget", "allocation_summary",
-    "uplift_scores", "qini_curve", "write_tables",
+    "uplift_scores", "qini_curve", "write_tables", "SECTIONS", "Coverage", "coverage",
+    "response_contacts", "response_rates", "wilson_interval", "BASIS_PLATFORM", "STATS_STAGES",
+    "campaign_results", "stats_funnel", "MIN_UPLIFT_GROUP", "uplift_needs",
 ]
 
 log = logging.getLogger(__name__)

@@ -113,17 +113,18 @@ def funnel_stages(funnel_table: pd.DataFrame, campaign_id: str, *, arm: str | No
 def arm_summary(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Per campaign and group (control included): contacts and what the group did in the window.
 
-    response_rate = responded / contacts of the group (when tracked); conversion_rate =
+    response_rate = responded / contacts of the group (NaN when the source does not track
+    responses: the column is always there); conversion_rate =
     converted / contacts; revenue_per_contact and margin_per_contact over every contact of
     the group (0 for non-buyers); revenue_per_buyer over the converted only.
     """
     g = outcomes.groupby(["campaign_id", "group"], sort=True)
     out = g.agg(kind=("kind", "first"), contacts=("customer_id", "size"),
                 buyers=("converted", "sum"), revenue=("revenue", "sum"), margin=("margin", "sum"))
-    if "responded" in outcomes:
-        out["responded"] = g["responded"].agg(lambda s: s.fillna(False).astype(bool).sum()
-                                              if s.notna().any() else np.nan)
-        out["response_rate"] = out["responded"] / out["contacts"]
+    out["responded"] = g["responded"].agg(lambda s: s.fillna(False).astype(bool).sum()
+                                          if s.notna().any() else np.nan) \
+        if "responded" in outcomes else np.nan  # not tracked: NaN, never 0
+    out["response_rate"] = (out["responded"] / out["contacts"]).astype("float64")
     out["conversion_rate"] = out["buyers"] / out["contacts"]
     out["revenue_per_contact"] = out["revenue"] / out["contacts"]
     out["margin_per_contact"] = out["margin"] / out["contacts"]

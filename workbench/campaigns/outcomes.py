@@ -59,17 +59,30 @@ def portfolio(crm, *, sales_rep: str = "", control: str = CONTROL) -> Portfolio:
     Parameters
     ----------
     crm : CRMData
-        Loaded data with ``campaigns``, ``campaign_contacts`` and ``orders`` (``customers``
-        too when `sales_rep` is given; ``products`` is used for unit costs when present).
+        Loaded data with ``campaign_contacts``; ``campaigns`` (without it, the campaigns are
+        the contacts' campaign ids, without kind, dates or costs) and ``orders`` (without
+        it, an empty orders table: nothing bought can be measured) when the source has them;
+        ``customers`` too when `sales_rep` is given; ``products`` for unit costs.
     sales_rep : str
         A value of ``customers.sales_rep``; ``""`` keeps every customer.
     control : str
         Name of the hold-out group (not contacted, so not counted in the cost share).
     """
-    crm.require("campaigns", "campaign_contacts", "orders", purpose="Campaign ROI")
+    crm.require("campaign_contacts", purpose="Campaign ROI")
     customers = crm.tables.get("customers", pd.DataFrame(columns=["customer_id"]))
-    contacts, orders = crm["campaign_contacts"], crm["orders"]
-    campaigns = crm["campaigns"].copy()
+    contacts = crm["campaign_contacts"]
+    orders = crm.tables.get("orders")
+    if orders is None:  # response-only data: what contacts bought cannot be measured
+        log.warning("%s has no orders table: Campaign ROI shows response rates only", crm.source)
+        orders = pd.DataFrame({"order_id": pd.Series(dtype="str"), "customer_id": pd.Series(dtype="str"),
+                               "order_date": pd.Series(dtype="datetime64[ns]"),
+                               "amount": pd.Series(dtype="float64")})
+    campaigns = crm.tables.get("campaigns")
+    if campaigns is None:
+        log.warning("%s has no campaigns table: the campaigns are the campaign_ids of the contacts, "
+                    "without kind, dates or costs", crm.source)
+        campaigns = pd.DataFrame({"campaign_id": contacts["campaign_id"].drop_duplicates().sort_values()})
+    campaigns = campaigns.copy()
     mine = None
     if sales_rep:
         mine = _rep_customers(customers, sales_rep, crm.source)

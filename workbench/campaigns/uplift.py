@@ -12,9 +12,24 @@ import pandas as pd
 
 from workbench.campaigns.outcomes import CONTROL
 
-__all__ = ["uplift_scores", "qini_curve"]
+__all__ = ["MIN_UPLIFT_GROUP", "uplift_needs", "uplift_scores", "qini_curve"]
 
 log = logging.getLogger(__name__)
+
+#: Treated and control contacts an uplift model needs, at least, in controlled campaigns.
+MIN_UPLIFT_GROUP = 200
+
+
+def uplift_needs(outcomes: pd.DataFrame, *, control: str = CONTROL) -> str:
+    """"" when `outcomes` has enough contacts for :func:`uplift_scores`; else the sentence why not."""
+    with_ctrl = outcomes.groupby("campaign_id")["group"].transform(lambda g: (g == control).any())
+    data = outcomes[with_ctrl.astype(bool)] if len(outcomes) else outcomes
+    n_t, n_c = int(data["treated"].sum()), int((~data["treated"].astype(bool)).sum())
+    if min(n_t, n_c) >= MIN_UPLIFT_GROUP:
+        return ""
+    return (f"The uplift model needs at least {MIN_UPLIFT_GROUP} treated and {MIN_UPLIFT_GROUP} control "
+            f"contacts in campaigns with a control group; this source has {n_t:,} and {n_c:,}: skipped "
+            "(the segment effects above do not need it).")
 
 
 def _design(frame: pd.DataFrame, features: list[str]) -> np.ndarray:
@@ -102,8 +117,9 @@ def _uplift_data(outcomes, features, customers, outcome, arm, control) -> pd.Dat
             raise ValueError(f"arm {arm!r} not found; arms: {', '.join(sorted(set(data['group']) - {control}))}")
         data = data[data["group"].isin([arm, control])]
     n_t, n_c = int(data["treated"].sum()), int((~data["treated"]).sum())
-    if min(n_t, n_c) < 200:
-        raise ValueError(f"an uplift model needs at least 200 treated and 200 control contacts in "
+    if min(n_t, n_c) < MIN_UPLIFT_GROUP:
+        raise ValueError(f"an uplift model needs at least {MIN_UPLIFT_GROUP} treated and "
+                         f"{MIN_UPLIFT_GROUP} control contacts in "
                          f"campaigns with a control group; there are {n_t} and {n_c}")
     return data.reset_index(drop=True)
 

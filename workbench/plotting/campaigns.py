@@ -8,7 +8,7 @@ import pandas as pd
 from workbench.plotting._base import axes as _axes
 
 __all__ = ["plot_funnel", "plot_funnel_rates", "plot_lifts", "plot_roi_by_kind", "plot_attribution",
-           "plot_segment_effects", "plot_allocation", "plot_qini"]
+           "plot_segment_effects", "plot_allocation", "plot_qini", "plot_response_rates"]
 
 _SHOWN_RATES = ("delivery_rate", "open_rate", "click_through_rate", "unsubscribe_rate",
                 "attendance_rate", "response_rate", "conversion_rate")
@@ -29,11 +29,11 @@ def plot_funnel(stages: pd.DataFrame, *, ax=None):
     if stages.empty:
         return _empty(ax, "No contact: no funnel")
     y = np.arange(len(stages))[::-1]
-    width = stages["count"].to_numpy(float)
+    width, first = stages["count"].to_numpy(float), stages["stage"].iat[0]
     ax.barh(y, width, left=(width.max() - width) / 2, color="tab:blue", height=0.7)
     for yi, r in zip(y, stages.itertuples(), strict=True):
         step = "" if r.denominator == "-" else f"  {r.share_of_previous:.1%} of {r.denominator}"
-        ax.text(width.max() / 2, yi, f"{r.stage}: {r.count:,}{step}  ({r.share_of_sent:.1%} of sent)",
+        ax.text(width.max() / 2, yi, f"{r.stage}: {r.count:,.0f}{step}  ({r.share_of_sent:.1%} of {first})",
                 ha="center", va="center", color="black", fontsize=9,
                 bbox=dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1))
     ax.set(yticks=[], xticks=[], title=f"Funnel of {stages['campaign_id'].iat[0]}")
@@ -192,4 +192,24 @@ def plot_qini(curve: pd.DataFrame | None, *, ax=None):
            ylabel="incremental outcome (treated - scaled control)",
            title=f"Qini curve (coefficient {curve['qini'].iat[0]:.3g})")
     ax.legend(fontsize="small")
+    return ax
+
+
+def plot_response_rates(rates: pd.DataFrame, *, label: str | list[str] = "campaign_id", ax=None):
+    """Response rates with their intervals (from :func:`workbench.campaigns.response_rates`),
+    one line per row; the `label` columns name the rows."""
+    shown = rates[rates["recorded"] > 0]
+    ax = _axes(ax, figsize=(8, 0.3 * len(shown) + 1.4))
+    if shown.empty:
+        return _empty(ax, "No recorded response")
+    cols = [label] if isinstance(label, str) else list(label)
+    names = shown[cols].astype(str).agg(" · ".join, axis=1).to_numpy()
+    y = np.arange(len(shown))[::-1]
+    rate = shown["response_rate"].to_numpy(float)
+    err = np.vstack([rate - shown["response_low"].to_numpy(float),
+                     shown["response_high"].to_numpy(float) - rate])
+    ax.errorbar(rate, y, xerr=err, fmt="o", color="tab:blue", capsize=3)
+    ax.set(yticks=y, yticklabels=names, xlabel="response rate (responded / recorded), with interval",
+           title="Response rates")
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     return ax

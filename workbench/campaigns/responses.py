@@ -1,0 +1,94 @@
+"""Campaign ROI, response rates: who responded, per campaign, group and segment, with intervals.
+
+Needs only ``campaign_contacts.responded``: no orders, no dates. This is what response-only
+exports (calls or mailings with an outcome, no order table) can show.
+
+Private to :mod:`workbench.campaigns`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from workbench.campaigns.segments import NO_LABEL, _attach
+from workbench.campaigns.stats import check_confidence
+
+__all__ = ["wilson_interval", "response_rates", "response_contacts"]
+
+
+def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion successes / trials, element-wise.
+
+    Unlike the normal (Wald) interval it stays inside [0, 1] and keeps a width when the
+    count is 0 or equal to the trials; NaN where trials is 0.
+    """
+    check_confidence(confidence)
+    k, n = np.asarray(successes, float), np.asarray(trials, float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    low, high = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan), \
+        np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    return low, high
+
+
+def response_contacts(contacts: pd.DataFrame, *, campaigns: pd.DataFrame | None = None,
+                      customers: pd.DataFrame | None = None, segments: pd.DataFrame | None = None,
+                      columns=()) -> pd.DataFrame:
+    """The contacts with their campaign's ``kind`` and the customers' segment labels.
+
+    Segment columns are ``sector`` and `columns` of `customers`, and the labels of
+    `segments` (see :func:`workbench.campaigns.add_segments`); unknown labels are "(none)".
+    """
+    if "responded" not in contacts:
+        raise ValueError("campaign_contacts has no responded column: response rates need it; map "
+                         "the outcome of each contact (visit, reply, registration) to responded")
+    keep = ["campaign_id", "customer_id", "group", "responded"]
+    out = contacts[keep].copy()
+    kind = campaigns.set_index("campaign_id")["kind"] if campaigns is not None and "kind" in campaigns \
+        else pd.Series(dtype="str")
+    out.insert(3, "kind", out["campaign_id"].map(kind).fillna("(no kind)").astype("str"))
+    return _attach(out, customers=customers, segments=segments, columns=list(columns))
+
+
+def response_rates(contacts: pd.DataFrame, by: str | list[str], *,
+                   confidence: float = 0.95) -> pd.DataFrame:
+    """Response rate per value of `by`, with its Wilson interval.
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        Contacts with ``responded`` (e.g. :func:`response_contacts`) and the `by` columns.
+    by : str or list of str
+        Columns to group by, e.g. ``["campaign_id", "group"]`` or ``["sector", "group"]``.
+
+    Returns
+    -------
+    DataFrame
+        The `by` columns, contacts, recorded (contacts whose response is known: the
+        denominator), not_recorded (left out of the rate, never counted as a "no"), responded,
+        response_rate = responded / recorded, response_low, response_high.
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    absent = [k for k in keys if k not in contacts]
+    if absent:
+        raise ValueError(f"response_rates: {', '.join(absent)} not a column of the contacts "
+                         f"(columns: {', '.join(map(str, contacts.columns))})")
+    answered = contacts["responded"].astype("boolean")
+    frame = contacts[keys].assign(_known=answered.notna().astype(int),
+                                  _yes=answered.fillna(False).astype(int))
+    for k in keys:
+        frame[k] = frame[k].astype("str").fillna(NO_LABEL)
+    g = frame.groupby(keys, sort=True, dropna=False)
+    out = g.agg(contacts=("_known", "size"), recorded=("_known", "sum"), responded=("_yes", "sum"))
+    out["not_recorded"] = out["contacts"] - out["recorded"]
+    out["response_rate"] = out["responded"] / out["recorded"].where(out["recorded"] > 0)
+    out["response_low"], out["response_high"] = wilson_interval(out["responded"], out["recorded"],
+                                                                confidence=confidence)
+    cols = ["contacts", "recorded", "not_recorded", "responded", "response_rate", "response_low",
+            "response_high"]
+    return out[cols].reset_index()
