@@ -88,6 +88,7 @@ from workbench.campaigns.outcomes import (
     line_margins,
     margin_basis,
     portfolio,
+    window_note,
 )
 from workbench.campaigns.responses import response_contacts, response_rates, wilson_interval
 from workbench.campaigns.segments import (
@@ -112,6 +113,7 @@ __all__ = [
     "uplift_scores", "qini_curve", "write_tables", "SECTIONS", "Coverage", "coverage",
     "response_contacts", "response_rates", "wilson_interval", "BASIS_PLATFORM", "STATS_STAGES",
     "campaign_results", "stats_funnel", "MIN_UPLIFT_GROUP", "uplift_needs",
+    "window_note",
 ]
 
 log = logging.getLogger(__name__)

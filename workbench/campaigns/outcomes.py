@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CONTROL", "FLAGS", "Portfolio", "portfolio", "campaign_costs", "line_margins",
-           "margin_basis", "contact_outcomes"]
+           "margin_basis", "contact_outcomes", "window_note"]
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +256,15 @@ def contact_outcomes(contacts: pd.DataFrame, orders: pd.DataFrame, *, campaigns:
         out[col] = out[col].fillna(0).astype("int64" if col == "orders" else "float64")
     out["converted"] = out["orders"] > 0
     return out
+
+
+def window_note(outcomes: pd.DataFrame, *, window_days: int) -> str:
+    """"" when some contact bought in its window; else the sentence saying none did and what to check."""
+    if len(outcomes) == 0 or (outcomes["orders"] > 0).any() or (outcomes["revenue"] != 0).any():
+        return ""
+    return (f"No contact bought in the {window_days} days after its contact day (no order falls in any "
+            "attribution window): every conversion, revenue and lift below is 0. Check that the orders "
+            "cover the campaigns' dates, or widen attribution_window_days.")
 
 
 def _with_contact_date(contacts: pd.DataFrame, campaigns: pd.DataFrame, control: str) -> pd.DataFrame:
