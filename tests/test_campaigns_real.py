@@ -70,3 +70,20 @@ def test_uplift_model_ranks_womens_visits_above_random(hillstrom):
     assert len(scored) == 21387 + 21306
     assert curve["incremental"].iat[-1] == pytest.approx(3238 - 2262 * 21387 / 21306)
     assert curve["qini_share"].iat[0] > 0.05
+
+
+def test_response_rates_need_no_orders_and_split_by_the_mapped_segments(hillstrom):
+    book, _ = hillstrom
+    columns = C.segment_candidates(book.customers)
+    assert {"history_segment", "zip_code", "channel", "mens", "womens", "newbie"} <= set(columns)
+    contacts = C.response_contacts(book.contacts, campaigns=book.campaigns, customers=book.customers,
+                                   columns=columns)
+    arms = C.response_rates(contacts, "group").set_index("group")
+    for arm, (n, visit, _, _) in PUBLISHED.items():
+        assert arms.loc[arm, "recorded"] == n and arms.loc[arm, "not_recorded"] == 0
+        assert round(100 * arms.loc[arm, "response_rate"], 4) == visit
+        assert arms.loc[arm, "response_low"] < arms.loc[arm, "response_rate"] < arms.loc[arm, "response_high"]
+    # Wilson at n = 21,307: about +/- 0.52 points around 18.28 %
+    assert arms.loc["mens", "response_high"] - arms.loc["mens", "response_low"] == pytest.approx(0.0104, abs=3e-4)
+    by_zip = C.response_rates(contacts, ["zip_code", "group"])
+    assert by_zip["contacts"].sum() == 64_000 and set(by_zip["zip_code"]) == {"Rural", "Surburban", "Urban"}

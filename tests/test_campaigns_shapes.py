@@ -213,3 +213,13 @@ def test_no_campaign_data_says_so_and_every_section_steps_aside(crm):
                for s in C.SECTIONS if s != "campaigns")
     with pytest.raises(ValueError, match="unknown section"):
         scope.needs("funel")
+
+
+def test_segment_candidates_are_short_text_columns_without_consents():
+    customers = pd.DataFrame({
+        "customer_id": list("abcdef"), "kind": ["person"] * 3 + ["company"] * 3,
+        "gender": list("FMFMXF"), "zip": ["u", "r", "u", "s", "r", "u"], "name": list("ABCDEF"),
+        "one": ["x"] * 6, "vip": pd.array([True, False, True, None, False, True], dtype="boolean"),
+        "consent_email": pd.array([True, False] * 3, dtype="boolean"), "spend": [1.0, 2, 3, 4, 5, 6]})
+    assert C.segment_candidates(customers, max_levels=4) == ["gender", "zip", "vip"]
+    assert C.segment_candidates(None) == []

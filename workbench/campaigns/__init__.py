@@ -90,7 +90,12 @@ from workbench.campaigns.outcomes import (
     portfolio,
     window_note,
 )
-from workbench.campaigns.responses import response_contacts, response_rates, wilson_interval
+from workbench.campaigns.responses import (
+    response_contacts,
+    response_rates,
+    segment_candidates,
+    wilson_interval,
+)
 from workbench.campaigns.segments import (
     NO_LABEL,
     SALES_BAND,
@@ -113,7 +118,7 @@ __all__ = [
     "uplift_scores", "qini_curve", "write_tables", "SECTIONS", "Coverage", "coverage",
     "response_contacts", "response_rates", "wilson_interval", "BASIS_PLATFORM", "STATS_STAGES",
     "campaign_results", "stats_funnel", "MIN_UPLIFT_GROUP", "uplift_needs",
-    "window_note",
+    "window_note", "segment_candidates",
 ]
 
 log = logging.getLogger(__name__)

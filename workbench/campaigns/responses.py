@@ -15,7 +15,10 @@ from scipy import stats
 from workbench.campaigns.segments import NO_LABEL, _attach
 from workbench.campaigns.stats import check_confidence
 
-__all__ = ["wilson_interval", "response_rates", "response_contacts"]
+__all__ = ["wilson_interval", "response_rates", "response_contacts", "segment_candidates"]
+
+#: Columns of the contacts (and sector, attached anyway) that a customer column may not shadow.
+_TAKEN = ("customer_id", "campaign_id", "group", "kind", "responded", "sector")
 
 
 def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -92,3 +95,26 @@ def response_rates(contacts: pd.DataFrame, by: str | list[str], *,
     cols = ["contacts", "recorded", "not_recorded", "responded", "response_rate", "response_low",
             "response_high"]
     return out[cols].reset_index()
+
+
+def segment_candidates(customers: pd.DataFrame | None, *, max_levels: int = 8) -> list[str]:
+    """Customer columns that make readable segments, when none are given.
+
+    Text or yes/no columns with 2 to `max_levels` distinct values (gender, country, sales
+    rep, a mapping's extra columns such as Hillstrom's ``history_segment``...); consent
+    columns are left out (they say who may be contacted, not who the customer is), and so
+    are ``kind`` and ``sector`` (the first names the campaign's kind in the contacts, the
+    second is always shown).
+    """
+    if customers is None:
+        return []
+    out = []
+    for col in customers.columns:
+        s = customers[col]
+        if col in _TAKEN or col.startswith("consent_"):
+            continue
+        textual = pd.api.types.is_bool_dtype(s) or pd.api.types.is_string_dtype(s) \
+            or pd.api.types.is_object_dtype(s)
+        if textual and 2 <= s.nunique(dropna=True) <= max_levels:
+            out.append(col)
+    return out
