@@ -31,8 +31,7 @@ SECTIONS = {
                  "list (campaign_contacts: campaign_id, customer_id, group) or campaign-level results "
                  "(campaign_stats: campaign_id, spend, impressions, clicks, conversions, revenue) to use it.",
     "contacts": "This section needs campaign_contacts (who each campaign reached or held out): map "
-                "campaign_id, customer_id and group of each contact; this source has campaign-level "
-                "results only, shown in the campaign-level section.",
+                "campaign_id, customer_id and group of each contact; skipped.",
     "responses": "Response rates need campaign_contacts.responded (a visit, reply or registration per "
                  "contact): map the outcome of each contact to responded (e.g. derive: responded: "
                  "outcome == 'yes'); skipped.",

@@ -6,6 +6,7 @@ Private to :mod:`workbench.campaigns`, which documents the method and re-exports
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -245,9 +246,10 @@ def contact_outcomes(contacts: pd.DataFrame, orders: pd.DataFrame, *, campaigns:
         raise ValueError(f"window_days must be a whole number of days >= 1, not {window_days!r}")
     base = _with_contact_date(contacts, campaigns, control)
     undated = base["contact_date"].isna()
-    if undated.any():
-        log.warning("%d contacts have no date (no sent_at, no campaign start_date): left out",
-                    undated.sum())
+    if undated.any():  # a warning, so that the report's banner says it
+        warnings.warn(f"{int(undated.sum()):,} of {len(base):,} contacts have no date (no sent_at, and "
+                      "their campaign no start_date): left out of what the contacts bought; map "
+                      "campaign_contacts.sent_at or campaigns.start_date", stacklevel=2)
     base = base[~undated].reset_index(drop=True)
     lines = line_margins(orders, products=products, margin_rate=margin_rate)
     sums = _window_sums(base, lines, int(window_days))
@@ -255,6 +257,9 @@ def contact_outcomes(contacts: pd.DataFrame, orders: pd.DataFrame, *, campaigns:
     for col in ("orders", "revenue", "margin", "pre_sales_6m"):
         out[col] = out[col].fillna(0).astype("int64" if col == "orders" else "float64")
     out["converted"] = out["orders"] > 0
+    note = window_note(out, window_days=int(window_days))
+    if note and len(lines):
+        warnings.warn(note, stacklevel=2)
     return out
 
 
