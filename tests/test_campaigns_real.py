@@ -87,3 +87,13 @@ def test_response_rates_need_no_orders_and_split_by_the_mapped_segments(hillstro
     assert arms.loc["mens", "response_high"] - arms.loc["mens", "response_low"] == pytest.approx(0.0104, abs=3e-4)
     by_zip = C.response_rates(contacts, ["zip_code", "group"])
     assert by_zip["contacts"].sum() == 64_000 and set(by_zip["zip_code"]) == {"Rural", "Surburban", "Urban"}
+
+
+def test_visit_lift_of_each_email_against_no_email(hillstrom):
+    book, _ = hillstrom
+    lift = C.response_lift(C.response_contacts(book.contacts)).set_index("arm")
+    for arm in ("mens", "womens"):
+        published = (PUBLISHED[arm][1] - PUBLISHED["control"][1]) / 100
+        assert lift.loc[arm, "response_lift"] == pytest.approx(published, abs=1e-6)
+        assert lift.loc[arm, "lift_low"] > 0.04 and lift.loc[arm, "lift_p"] < 1e-10
+        assert lift.loc[arm, "basis"] == C.BASIS_INCREMENTAL

@@ -223,3 +223,20 @@ def test_segment_candidates_are_short_text_columns_without_consents():
         "consent_email": pd.array([True, False] * 3, dtype="boolean"), "spend": [1.0, 2, 3, 4, 5, 6]})
     assert C.segment_candidates(customers, max_levels=4) == ["gender", "zip", "vip"]
     assert C.segment_candidates(None) == []
+
+
+def test_response_lift_matches_newcombes_published_interval():
+    # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 against 48/80
+    contacts = pd.DataFrame({
+        "campaign_id": ["X"] * 150 + ["Y"] * 3, "customer_id": range(153),
+        "group": ["target"] * 70 + ["control"] * 80 + ["target", "target", "control"],
+        "responded": pd.array([True] * 56 + [False] * 14 + [True] * 48 + [False] * 32
+                              + [True, False, None], dtype="boolean")})
+    out = C.response_lift(contacts).set_index("campaign_id")
+    x = out.loc["X"]
+    assert x["response_lift"] == pytest.approx(0.2)
+    assert (x["lift_low"], x["lift_high"]) == pytest.approx((0.0524, 0.3339), abs=1e-4)
+    assert x["lift_p"] == pytest.approx(0.0080, abs=1e-4) and x["basis"] == C.BASIS_INCREMENTAL
+    y = out.loc["Y"]  # its control's response is not recorded: rates only, no lift
+    assert y["basis"] == C.BASIS_NO_CONTROL_RESPONSE and np.isnan(y["response_lift"])
+    assert y["rate_treated"] == 0.5

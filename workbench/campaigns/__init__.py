@@ -91,7 +91,9 @@ from workbench.campaigns.outcomes import (
     window_note,
 )
 from workbench.campaigns.responses import (
+    BASIS_NO_CONTROL_RESPONSE,
     response_contacts,
+    response_lift,
     response_rates,
     segment_candidates,
     wilson_interval,
@@ -118,7 +120,7 @@ __all__ = [
     "uplift_scores", "qini_curve", "write_tables", "SECTIONS", "Coverage", "coverage",
     "response_contacts", "response_rates", "wilson_interval", "BASIS_PLATFORM", "STATS_STAGES",
     "campaign_results", "stats_funnel", "MIN_UPLIFT_GROUP", "uplift_needs",
-    "window_note", "segment_candidates",
+    "window_note", "segment_candidates", "response_lift", "BASIS_NO_CONTROL_RESPONSE",
 ]
 
 log = logging.getLogger(__name__)
