@@ -276,7 +276,7 @@ def _with_contact_date(contacts: pd.DataFrame, campaigns: pd.DataFrame, control:
     flags = [f for f in FLAGS if f in contacts]
     out = contacts[["campaign_id", "customer_id", "group", *flags]].copy()
     kind = campaigns.set_index("campaign_id")["kind"] if "kind" in campaigns else pd.Series(dtype="str")
-    out.insert(3, "kind", out["campaign_id"].map(kind).fillna("(no kind)").astype("str"))
+    out.insert(3, "kind", out["campaign_id"].map(kind).astype("str").fillna("(no kind)"))
     out.insert(4, "treated", out["group"] != control)
     sent = contacts["sent"].fillna(True).astype(bool) if "sent" in contacts else True
     out.insert(5, "contacted", out["treated"] & sent)

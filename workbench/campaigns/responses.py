@@ -59,7 +59,7 @@ def response_contacts(contacts: pd.DataFrame, *, campaigns: pd.DataFrame | None 
     out = contacts[keep].copy()
     kind = campaigns.set_index("campaign_id")["kind"] if campaigns is not None and "kind" in campaigns \
         else pd.Series(dtype="str")
-    out.insert(3, "kind", out["campaign_id"].map(kind).fillna("(no kind)").astype("str"))
+    out.insert(3, "kind", out["campaign_id"].map(kind).astype("str").fillna("(no kind)"))
     return _attach(out, customers=customers, segments=segments, columns=list(columns))
 
 
