@@ -124,3 +124,15 @@ def test_campaign_notebook_on_an_ads_platform_export(tmp_path):
     assert len(stats) == 3 and stats["cost_per_acquisition"].notna().sum() == 2
     assert result.figures["stats_cost_per_acquisition"] == pytest.approx(
         stats["spend"].sum() / stats["conversions"].sum(), abs=0.01)
+
+
+def test_campaign_notebook_on_a_sales_rep_portfolio_without_control_groups(tmp_path):
+    folder = demo.write(tmp_path / "small", customers=150, seed=42)
+    run = report.run(NOTEBOOK, out_dir=tmp_path / "reports", workers=1, progress=False,
+                     parameters={"data": str(folder), "sales_rep": "David Leroy"})
+    result = run.reports[0]
+    assert result.status in ("ok", "warnings"), result.error  # crashed: merge with None, then xerr < 0
+    text = _text(result)
+    assert "portfolio: David Leroy" in text and "No campaign has a control group" in text
+    assert result.figures["campaigns_with_control"] == 0
+    assert result.figures["campaigns_with_control_in_source"] > 0

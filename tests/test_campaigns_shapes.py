@@ -70,6 +70,8 @@ def test_a_small_sales_rep_portfolio_allocates_without_crashing():
     assert len(cells) and (cells["status"] == "kept: no measure").all()
     allocation = C.allocate_budget(cells)
     assert allocation["spend_after"].sum() == pytest.approx(allocation["spend_today"].sum())
+    assert C.coverage(tiny).ready("control")  # the whole base has control groups...
+    assert "No campaign has a control group" in C.coverage(tiny, book=book).needs("control")  # ...not his
 
 
 def test_no_order_in_any_window_gives_zeros_not_an_arrow_error(crm):
@@ -156,6 +158,10 @@ def test_wilson_interval_by_hand():
     assert low[0] == 0 and high[0] == pytest.approx(0.2775, abs=1e-4)
     assert (low[1], high[1]) == pytest.approx((0.2366, 0.7634), abs=1e-4)
     assert np.isnan(low[2]) and np.isnan(high[2])
+    for n in (1, 2, 3, 7, 13, 29, 199):  # the interval always holds the rate (plots draw rate - low)
+        k = np.arange(n + 1)
+        low, high = C.wilson_interval(k, np.full(n + 1, n))
+        assert (low <= k / n).all() and (high >= k / n).all()
 
 
 STATS = pd.DataFrame({

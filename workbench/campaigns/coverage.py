@@ -89,7 +89,8 @@ class Coverage:
             "steps": bool(self.steps),
         }
         chain = {"responses": ["contacts", "responses"], "orders": ["contacts", "orders"],
-                 "dated": ["contacts", "dated"], "steps": ["contacts", "steps"], "outcomes": ["contacts", "orders", "dated"],
+                 "dated": ["contacts", "dated"], "steps": ["contacts", "steps"],
+                 "outcomes": ["contacts", "orders", "dated"],
                  "control": ["contacts", "orders", "dated", "control"]}.get(section, [section])
         if not checks["campaigns"]:
             return SECTIONS["campaigns"] if section == "campaigns" else _NOTHING
@@ -111,10 +112,12 @@ class Coverage:
         return pd.DataFrame(rows, columns=["item", "in this source"])
 
 
-def coverage(crm, *, control: str = CONTROL) -> Coverage:
+def coverage(crm, *, book=None, control: str = CONTROL) -> Coverage:
     """What `crm` holds for Campaign ROI: contacts, dates, responses, orders, control groups, stats.
 
-    A campaign counts as controlled with at least two control contacts (a difference of
+    With `book` (a :class:`workbench.campaigns.Portfolio`), contacts, campaigns and orders are
+    those of the portfolio: one sales rep's customers may have no control group where the
+    whole base has some. A campaign counts as controlled with at least two control contacts (a difference of
     means needs two). Contacts count as dated by their own ``sent_at`` or their campaign's
     ``start_date`` or another contact's ``sent_at`` in the same campaign, as
     :func:`workbench.campaigns.contact_outcomes` dates them.
@@ -123,6 +126,9 @@ def coverage(crm, *, control: str = CONTROL) -> Coverage:
                    if t in crm.tables)
     contacts = crm.tables.get("campaign_contacts", pd.DataFrame(columns=["campaign_id", "group"]))
     campaigns = crm.tables.get("campaigns", pd.DataFrame(columns=["campaign_id"]))
+    orders = crm.tables.get("orders", ())
+    if book is not None:
+        contacts, campaigns, orders = book.contacts, book.campaigns, book.orders
     own = contacts["sent_at"].notna() if "sent_at" in contacts else pd.Series(False, index=contacts.index)
     start = campaigns.set_index("campaign_id")["start_date"].dropna() if "start_date" in campaigns \
         else pd.Series(dtype="datetime64[ns]")
@@ -132,7 +138,7 @@ def coverage(crm, *, control: str = CONTROL) -> Coverage:
     steps = tuple(f for f in _STEPS if f in contacts and contacts[f].notna().any())
     responses = int(contacts["responded"].notna().sum()) if "responded" in contacts else 0
     out = Coverage(tables=tables, contacts=len(contacts), dated=int(dated.sum()),
-                   orders=len(crm.tables.get("orders", ())), controlled=int((n_control >= 2).sum()),
+                   orders=len(orders), controlled=int((n_control >= 2).sum()),
                    responses=responses, steps=steps, stats=len(crm.tables.get("campaign_stats", ())))
     log.info("campaign coverage: %s", out)
     return out

@@ -39,8 +39,9 @@ def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.
         p = k / n
         centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    low, high = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan), \
-        np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+        # the interval holds p itself (rounding at k = 0 or k = n could leave it out by 1e-17)
+        low = np.where(n > 0, np.clip(np.minimum(centre - half, p), 0, 1), np.nan)
+        high = np.where(n > 0, np.clip(np.maximum(centre + half, p), 0, 1), np.nan)
     return low, high
 
 

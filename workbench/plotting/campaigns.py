@@ -206,8 +206,8 @@ def plot_response_rates(rates: pd.DataFrame, *, label: str | list[str] = "campai
     names = shown[cols].astype(str).agg(" · ".join, axis=1).to_numpy()
     y = np.arange(len(shown))[::-1]
     rate = shown["response_rate"].to_numpy(float)
-    err = np.vstack([rate - shown["response_low"].to_numpy(float),
-                     shown["response_high"].to_numpy(float) - rate])
+    err = np.clip(np.vstack([rate - shown["response_low"].to_numpy(float),
+                             shown["response_high"].to_numpy(float) - rate]), 0, None)
     ax.errorbar(rate, y, xerr=err, fmt="o", color="tab:blue", capsize=3)
     ax.set(yticks=y, yticklabels=names, xlabel="response rate (responded / recorded), with interval",
            title="Response rates")
