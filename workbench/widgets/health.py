@@ -101,7 +101,8 @@ def explore_customer(capital, *, table: pd.DataFrame | None = None):
 
     ids = list(capital.customers.sort_values("capital", kind="stable").index)
     picker = w.Combobox(value=ids[0] if ids else "", options=ids[:5000], description="customer",
-                        placeholder="customer id", ensure_option=False)
+                        placeholder="customer id", ensure_option=False,
+                        continuous_update=False)  # looked up on Enter, not on each key
     r = capital.rules
 
     def render() -> list:

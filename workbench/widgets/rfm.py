@@ -84,6 +84,7 @@ class _ScoringExplorer:
         self.refresher.watch(*boxes)
         self.refresher.request()
         self.box = w.VBox([w.HBox([self.date, self.picker]), grid_box, self.view.box])
+        self.box.view, self.box.refresher = self.view, self.refresher
 
     def refresh(self, *_) -> None:
         self.refresher.request()
