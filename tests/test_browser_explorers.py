@@ -87,6 +87,10 @@ def lab(tmp_path_factory, root):
     settings.mkdir(parents=True)
     # every cell stays in the page, so a test can find an explorer below the fold
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    kernels = home / "settings" / "@jupyterlab" / "apputils-extension"
+    kernels.mkdir(parents=True)
+    # JupyterLab's default, written out so the test keeps widget messages on subshells
+    (kernels / "kernels-settings.jupyterlab-settings").write_text('{"commsOverSubshells": "perCommTarget"}')
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
@@ -296,6 +300,11 @@ def test_each_explorer_redraws_its_chart_and_table_in_a_real_jupyterlab(lab, bro
             images, _ = _settled(explorer, before, change, shows)
             for png in images:
                 assert ink(png) > 0.02, f"{change.call}: a blank chart after '{change.act}'"
+        subshells = page.evaluate("""async () => {
+          const kernel = window.wbNotebook.sessionContext.session.kernel;
+          return (await kernel.requestListSubshell({}).done).content.subshell_id;
+        }""")
+        assert subshells, "the widget messages did not go over a kernel subshell"
     finally:
         page.evaluate("() => window.wbNotebook && window.wbNotebook.sessionContext.shutdown()")
         page.close()
