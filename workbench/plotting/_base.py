@@ -7,7 +7,9 @@ in the middle of a figure being drawn: half-drawn or blank charts. So in a kerne
 are built as :class:`matplotlib.figure.Figure` objects pyplot never sees, and a plot called
 without ``ax`` displays its figure itself once it is finished (:func:`shows_figure`).
 Outside a kernel (scripts, tests), a plot without ``ax`` draws on a pyplot figure as before,
-so ``plt.savefig`` and ``plt.show`` keep working.
+so ``plt.savefig`` and ``plt.show`` keep working. In a kernel, to change a chart before it is
+shown, pass your own ``ax`` (``fig = new_figure(); plot_x(t, ax=fig.add_subplot())``) and
+display ``fig`` yourself.
 """
 
 from __future__ import annotations
