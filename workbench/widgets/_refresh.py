@@ -43,6 +43,17 @@ class Note(str):
     """A line of trusted HTML in an explorer's view (plain ``str`` parts are escaped)."""
 
 
+class Png(bytes):
+    """A chart already rendered to PNG bytes."""
+
+
+def _rendered(part):
+    """A figure as PNG bytes (rendered before the view is locked), anything else as is."""
+    from matplotlib.figure import Figure
+
+    return Png(png(part)) if isinstance(part, Figure) else part
+
+
 def text(value: str) -> str:
     """`value` escaped, in a paragraph."""
     return f"<p>{html.escape(str(value))}</p>"
@@ -65,8 +76,8 @@ class View:
     """The output of an explorer: a status line, then tables, notes and charts.
 
     :meth:`show` takes a list of parts: a DataFrame (a table), a ``matplotlib.figure.Figure``
-    (a chart, shown as a PNG), a :class:`Note` (trusted HTML) or any other value (escaped
-    text). Widgets are reused in place when the kind of a part does not change.
+    (a chart, shown as a PNG) or its :class:`Png` bytes, a :class:`Note` (trusted HTML) or any
+    other value (escaped text). Widgets are reused in place when the kind of a part does not change.
     """
 
     def __init__(self) -> None:
@@ -98,12 +109,11 @@ class View:
 
     def show(self, parts: Iterable) -> None:
         import ipywidgets as w
-        from matplotlib.figure import Figure
 
         old, new = list(self.parts.children), []
-        for i, part in enumerate(parts):
-            kind = w.Image if isinstance(part, Figure) else w.HTML
-            value = png(part) if isinstance(part, Figure) else _html(part)
+        for i, part in enumerate(map(_rendered, parts)):
+            kind = w.Image if isinstance(part, Png) else w.HTML
+            value = bytes(part) if isinstance(part, Png) else _html(part)
             widget = old[i] if i < len(old) and type(old[i]) is kind else None
             if widget is None:
                 widget = (w.Image(format="png", layout=w.Layout(max_width="100%"))
@@ -202,7 +212,7 @@ class Refresher:
         self.runs += 1
         try:
             with self.quiet():
-                return list(self.render()), None
+                return [_rendered(part) for part in self.render()], None
         except ValueError as exc:
             return None, f"No result for these choices: {exc}"
         except Exception as exc:  # shown, logged, never left half-drawn
