@@ -63,9 +63,9 @@ CHANGES = [
     Change("04_campaign_roi", "wb.widgets.campaigns.explore_campaigns", "select Campaign=<second>",
            r"<second>"),
     Change("05_customer_health", "wb.widgets.health.explore_capital", "type complaint=-40",
-           r"broken", then=["click Recompute"]),
+           r"points changed: complaint -40", then=["click Recompute"]),
     Change("05_customer_health", "wb.widgets.health.explore_value", "slide horizon (months)=36",
-           r"customers: total CLV", chart=False),
+           r"customers over 36 months", chart=False),
     Change("05_customer_health", "wb.widgets.health.explore_customer", "type customer=<last>",
            r"<last>"),
 ]

@@ -253,8 +253,10 @@ def test_health_threshold_cannot_reach_the_start_level(crm):
     threshold.value = 99
     assert threshold.value == 24
     before = box.view.images[0]
+    box.children[1].children[0].value = 25.0  # purchase points, from 5
     box.children[3].click()  # Recompute: a result, not an error
     assert box.view.status.value == "" and box.view.images[0] != before
+    assert "start 25, threshold 24" in box.view.html and "points changed: purchase 25" in box.view.html
     assert_drawn(box.view.images[0])
 
 
@@ -278,6 +280,7 @@ def test_value_explorer_recomputes_on_each_slider(crm):
     before = box.view.html
     horizon.value = 36
     assert box.view.html != before and box.refresher.runs == 2
+    assert "customers over 36 months at 10% a year" in box.view.html
 
 
 def test_persona_explorer_disables_its_button_while_fitting_and_draws_every_chart(crm):

@@ -47,11 +47,14 @@ def explore_capital(crm, *, as_of, points=None, rules=None):
     def render() -> list:
         r = dataclasses.replace(rules, start=start.value, threshold=threshold.value,
                                 decay_per_rhythm=decay.value)
-        cap = tolerance_capital(events, as_of=as_of, rules=r, points={e: b.value for e, b in boxes.items()})
+        points = {e: b.value for e, b in boxes.items()}
+        cap = tolerance_capital(events, as_of=as_of, rules=r, points=points)
         fig = new_figure(detached=True)
         plot_capital_distribution(cap.customers, threshold=r.threshold, near_margin=r.near_margin,
                                   ax=fig.add_subplot())
-        return [cap.status_counts(), fig]
+        changed = [f"{e} {v:g}" for e, v in points.items() if v != table.loc[e, "points"]]
+        return [f"start {r.start:g}, threshold {r.threshold:g}, wear {r.decay_per_rhythm:g} per rhythm; "
+                f"points changed: {', '.join(changed) or 'none'}", cap.status_counts(), fig]
 
     view = View()
     refresher = Refresher(render, view=view, controls=[*boxes.values(), start, threshold, decay, button])
@@ -76,7 +79,8 @@ def explore_value(model, orders: pd.DataFrame, *, as_of, top: int = 10):
     def render() -> list:
         scores = model.score(orders, as_of=as_of, horizon_months=horizon.value, discount_rate=rate.value)
         return [
-            f"{len(scores):,} customers: total CLV {scores['clv'].sum():,.0f}, mean "
+            f"{len(scores):,} customers over {horizon.value} months at {rate.value:.0%} a year: "
+            f"total CLV {scores['clv'].sum():,.0f}, mean "
             f"{scores['clv'].mean():,.0f}, median {scores['clv'].median():,.0f}; "
             f"undiscounted expected revenue {scores['expected_revenue'].sum():,.0f}",
             scores.sort_values("clv", ascending=False).head(top)[
