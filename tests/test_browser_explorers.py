@@ -125,10 +125,12 @@ def lab(tmp_path_factory, root):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
+    """Debian's Chromium, headless, its profile in a temporary folder (Playwright downloads none)."""
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+        chromium = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+            viewport={"width": 1400, "height": 1000},
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield chromium
         chromium.close()
@@ -272,7 +274,7 @@ def _names(page, explorer, change: Change) -> dict:
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_each_explorer_redraws_its_chart_and_table_in_a_real_jupyterlab(lab, browser, name):
     url, token, _ = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page()
     page.set_default_timeout(60_000)
     try:
         page.goto(f"{url}/lab/workspaces/{name}?reset&token={token}")  # a fresh layout
