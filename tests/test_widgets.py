@@ -168,6 +168,22 @@ def test_a_plot_without_ax_in_a_kernel_builds_a_detached_figure_and_shows_it_onc
     assert len(shown) == 1  # given an Axes, the caller shows it
 
 
+def test_every_plot_shows_its_own_figure_once_drawn():
+    import importlib
+    import pkgutil
+
+    import workbench.plotting
+
+    plots = {}
+    for info in pkgutil.iter_modules(workbench.plotting.__path__):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"workbench.plotting.{info.name}")
+            plots.update({f"{info.name}.{n}": getattr(module, n) for n in module.__all__})
+    assert len(plots) > 40
+    bare = [name for name, plot in plots.items() if getattr(plot, "__wrapped__", None) is None]
+    assert not bare, f"decorate with @shows_figure, or a notebook in a kernel shows nothing: {bare}"
+
+
 def test_a_plot_without_ax_outside_a_kernel_still_draws_on_pyplot():
     summary = pd.DataFrame({"grade": ["A"], "label": ["best"], "customers_pct": [100.0], "revenue": [1.0]})
     ax = wb.plotting.rfm.plot_grades(summary)
