@@ -204,6 +204,7 @@ def plot_qini(curve: pd.DataFrame | None, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_response_rates(rates: pd.DataFrame, *, label: str | list[str] = "campaign_id", ax=None):
     """Response rates with their intervals (from :func:`workbench.campaigns.response_rates`),
     one line per row; the `label` columns name the rows."""
