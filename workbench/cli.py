@@ -31,11 +31,15 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-data", help="write the planted-truth demo company to files")
     demo.add_argument("--out", required=True, type=Path, help="folder to write into")
-    demo.add_argument("--customers", type=int, default=4000, help="number of customers (default 4000)")
+    demo.add_argument("--customers", type=int, default=None,
+                      help="number of customers (default 4000; 400 for a --shape)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--format", choices=["csv", "parquet"], default="csv", dest="file_format")
     demo.add_argument("--chunk-customers", type=int, default=100_000,
                       help="customers generated per chunk: bounds memory for large sizes")
+    demo.add_argument("--shape", default=None, metavar="NAME",
+                      help="write a degraded variant, a shape real exports have: "
+                           "no_control_groups, two_years, survey_only... (see data/README.md)")
 
     val = sub.add_parser("validate", help="load a source, check it against the contract, print the summary")
     val.add_argument("data", help="folder of exports, a file, a DuckDB database, or 'demo'")
@@ -133,9 +137,15 @@ def _date_option(value: str | None, option: str):
 def _demo(args) -> int:
     from workbench import demo
 
+    if args.shape is not None and args.shape not in demo.SHAPES:
+        _err(f"--shape {args.shape}: no such shape; give one of {', '.join(demo.SHAPES)}")
+        return EXIT_USAGE
     out = demo.write(args.out, customers=args.customers, seed=args.seed, file_format=args.file_format,
-                     chunk_customers=args.chunk_customers, progress=sys.stderr.isatty())
-    _out(f"demo company written to {out} ({args.customers} customers, seed {args.seed})")
+                     chunk_customers=args.chunk_customers, progress=sys.stderr.isatty(),
+                     shape=args.shape)
+    size = args.customers or (4000 if args.shape is None else demo.SHAPE_CUSTOMERS)
+    what = "demo company" if args.shape is None else f"demo shape {args.shape}"
+    _out(f"{what} written to {out} ({size} customers, seed {args.seed})")
     return EXIT_OK
 
 

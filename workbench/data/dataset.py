@@ -119,7 +119,8 @@ def load(
     Parameters
     ----------
     data
-        ``"demo"`` for the planted-truth demo company; a folder of files named after the
+        ``"demo"`` for the planted-truth demo company, ``"demo:NAME"`` for one of its
+        degraded shapes (``workbench.demo.SHAPES``, a few hundred customers); a folder of files named after the
         contract tables (``customers.csv``, ``orders.parquet``...) or laid out by a mapping;
         a single file with a mapping; or a DuckDB database file.
     mapping
@@ -132,8 +133,10 @@ def load(
         For ``data="demo"`` only: the generator's seed and size.
     """
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else None
-    if str(data) == DEMO:
-        return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables)
+    if str(data) == DEMO or str(data).startswith(DEMO + ":"):
+        shape = str(data).partition(":")[2] or None
+        return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables,
+                          shape=shape)
     path = Path(data)
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder (give a folder of exports, a file, "
@@ -248,15 +251,21 @@ def _validate(raws: dict[str, RawTable], *, mapping, as_of, source, notes, truth
     )
 
 
-def _load_demo(*, as_of, seed, customers, tables) -> CRMData:
+def _load_demo(*, as_of, seed, customers, tables, shape=None) -> CRMData:
     from workbench import demo
 
-    options = {"seed": seed}
+    if shape is not None and shape not in demo.SHAPES:
+        raise SourceError(f"demo:{shape}: no such demo shape; give one of "
+                          f"{', '.join('demo:' + s for s in demo.SHAPES)}")
+    options = {"seed": seed, "shape": shape}
     if customers:
         options["customers"] = customers
     company = demo.generate(**options)
     raws = {name: RawTable(frame, f"demo:{name}", None, {"format": "demo"}, typed=True)
             for name, frame in company.tables.items()
-            if frame is not None and (not tables or name in tables)}  # a table the demo has not
-    return _validate(raws, mapping=None, as_of=as_of, source=f"demo company (seed {seed})",
-                     notes=[], truth=company.truth, customers_truth=company.customers_truth)
+            if frame is not None and (not tables or name in tables) and name in CONTRACT}
+    source = f"demo company (seed {seed})" + (f", shape {shape}" if shape else "")
+    notes = [f"demo:{shape}: table {name} ({len(frame)} rows) is not in the contract and is left out"
+             for name, frame in company.tables.items() if name not in CONTRACT and frame is not None]
+    return _validate(raws, mapping=None, as_of=as_of, source=source,
+                     notes=notes, truth=company.truth, customers_truth=company.customers_truth)
