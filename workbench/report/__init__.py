@@ -22,8 +22,13 @@ check runs before anything executes. A relative ``data`` or ``mapping`` path tha
 the caller's folder (or, in a YAML file, from the file's folder) is made absolute, because
 notebooks run in their own folder.
 
-Exit codes (for cron): :data:`EXIT_OK` all reports ok, :data:`EXIT_FAILED_REPORTS` some report
-failed, :data:`EXIT_USAGE` bad usage (:class:`RunConfigError`: unknown notebook or parameter,
+Statuses (:data:`STATUSES`): ``ok``; ``warnings`` when the notebook ran to the end but some
+result should not be trusted as it stands (:func:`warn` in a notebook, or a
+:class:`workbench.notices.ResultWarning` from a method: both are listed in the report's banner,
+its ``summary.json`` and the index); ``failed``.
+
+Exit codes (for cron): :data:`EXIT_OK` no report failed (with or without warnings),
+:data:`EXIT_FAILED_REPORTS` some report failed, :data:`EXIT_USAGE` bad usage (:class:`RunConfigError`: unknown notebook or parameter,
 bad value, bad schedule).
 
 Layout: this module is the API; one role per private module, as in papermill:
@@ -57,6 +62,7 @@ from workbench.report.plan import fingerprint, resolve_notebooks
 from workbench.report.plan import plan as _plan
 from workbench.report.record import summary_bundle as _summary_bundle
 from workbench.report.record import timestamp as _timestamp
+from workbench.report.record import warnings_bundle as _warnings_bundle
 from workbench.report.record import write_index as _write_index
 from workbench.report.results import (
     DEFAULT_NOTEBOOKS_DIR,
@@ -64,7 +70,9 @@ from workbench.report.results import (
     EXIT_OK,
     EXIT_USAGE,
     SHARED_PARAMETERS,
+    STATUSES,
     SUMMARY_MIMETYPE,
+    WARNINGS_MIMETYPE,
     ReportResult,
     RunConfigError,
     RunResult,
@@ -76,7 +84,9 @@ __all__ = [
     "EXIT_FAILED_REPORTS",
     "EXIT_USAGE",
     "SHARED_PARAMETERS",
+    "STATUSES",
     "SUMMARY_MIMETYPE",
+    "WARNINGS_MIMETYPE",
     "RunConfigError",
     "ReportResult",
     "RunResult",
@@ -87,6 +97,7 @@ __all__ = [
     "run_schedule",
     "load_schedule",
     "publish",
+    "warn",
     "fingerprint",
 ]
 
@@ -149,6 +160,24 @@ def publish(**figures: Any) -> None:
 
     if get_ipython() is None:
         logger.info("published (no IPython kernel): %s", bundle[SUMMARY_MIMETYPE])
+        return
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def warn(message: str) -> None:
+    """Say, in the notebook and in its report's banner, that a result should not be trusted.
+
+    The report's status becomes ``warnings`` (still exit 0), the message goes into
+    ``summary.json``, the banner at the top of the report and the run's index. Methods warn
+    through :func:`workbench.notices.warn` (a ``ResultWarning``), which the runner collects too.
+    """
+    bundle = _warnings_bundle(message)
+    from IPython import get_ipython
+
+    if get_ipython() is None:
+        logger.warning("%s", bundle["text/plain"])
         return
     from IPython.display import display
 
@@ -248,7 +277,7 @@ def run(
         "%d report(s) in %s, %d failed; index: %s",
         len(reports),
         out,
-        sum(r.status != "ok" for r in reports),
+        sum(r.status == "failed" for r in reports),
         result.index,
     )
     return result

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.report.plan import Job
-from workbench.report.record import error_text, record, timestamp
+from workbench.report.record import collect_warnings, error_text, record, status_of, timestamp
 from workbench.report.results import ReportResult, RunConfigError
 
 logger = logging.getLogger(__name__)
@@ -147,10 +147,12 @@ def _render(job: Job, nb: Any, error: dict | None, *, started: str, duration_s: 
     """The report's HTML page, and the error (a rendering failure if there was none before)."""
     from workbench.report import render
 
+    warnings = collect_warnings(nb)
     header = render.header_cell(
         title=job.name,
-        status="failed" if error else "ok",
+        status=status_of(error, warnings),
         error=error_text(error),
+        warnings=warnings,
         parameters=job.parameters,
         given=job.given,
         started=started,
@@ -212,5 +214,5 @@ def execute_all(jobs: list[Job], *, workers: int, progress: bool) -> list[Report
                     except Exception as exc:  # worker crashed: record it, keep the others
                         results[job.name] = _record_crash(job, exc)
                     bar.update()
-                    bar.set_postfix(failed=sum(r.status != "ok" for r in results.values()))
+                    bar.set_postfix(failed=sum(r.status == "failed" for r in results.values()))
     return [results[job.name] for job in jobs]

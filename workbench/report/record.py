@@ -11,13 +11,23 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from workbench.notices import RESULT_WARNING_PREFIX
 from workbench.report.plan import Job
-from workbench.report.results import SUMMARY_MIMETYPE, ReportResult, RunResult
+from workbench.report.results import (
+    STATUSES,
+    SUMMARY_MIMETYPE,
+    WARNINGS_MIMETYPE,
+    ReportResult,
+    RunResult,
+)
+
+_RESULT_WARNING = re.compile(r"\b" + re.escape(RESULT_WARNING_PREFIX) + r"(.+)")
 
 _VERSIONED = {
     "pandas": "pandas",
@@ -89,6 +99,38 @@ def collect_figures(nb: Any) -> dict[str, Any]:
     return figures
 
 
+def warnings_bundle(message: str) -> dict[str, Any]:
+    """Display bundle of :func:`workbench.report.warn`: the warning, visible and collectable."""
+    text = " ".join(str(message).split())
+    shown = text.replace("&", "&amp;").replace("<", "&lt;")
+    return {
+        WARNINGS_MIMETYPE: {"warnings": [text]},
+        "text/markdown": f"> **Warning:** {shown}\n",
+        "text/plain": f"Warning: {text}",
+    }
+
+
+def collect_warnings(nb: Any) -> list[str]:
+    """Every warning of an executed notebook, in order, each once.
+
+    Two sources: :func:`workbench.report.warn` bundles, and the
+    :class:`workbench.notices.ResultWarning` lines methods wrote to the cells' stderr.
+    """
+    found: list[str] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found += output.get("data", {}).get(WARNINGS_MIMETYPE, {}).get("warnings", [])
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = output.get("text", "")
+                found += [m.group(1).strip() for m in _RESULT_WARNING.finditer(text)]
+    return list(dict.fromkeys(found))
+
+
+def status_of(error: dict | None, warnings: list[str]) -> str:
+    """``failed`` if the notebook did not run to the end, else ``warnings`` or ``ok``."""
+    return "failed" if error else "warnings" if warnings else "ok"
+
+
 def _versions() -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -110,7 +152,8 @@ def record(
     job: Job, nb, html: Path, started: str, duration: float, error: dict | None
 ) -> ReportResult:
     """Write the report's summary and manifest; drop its ``output_dir`` if it stayed empty."""
-    status = "failed" if error else "ok"
+    warnings = collect_warnings(nb)
+    status = status_of(error, warnings)
     figures = collect_figures(nb)
     exports = []
     if "output_dir" in job.given:
@@ -120,11 +163,13 @@ def record(
             folder.rmdir()
     write_json(
         job.out_dir / f"{job.name}.summary.json",
-        {"report": job.name, "status": status, "error": error, "figures": figures},
+        {"report": job.name, "status": status, "error": error, "warnings": warnings,
+         "figures": figures},
     )
     write_json(
         job.out_dir / f"{job.name}.manifest.json",
-        _manifest(job, status, error, started=started, duration=duration, exports=exports),
+        _manifest(job, status, error, started=started, duration=duration, exports=exports)
+        | {"warnings": warnings},
     )
     return ReportResult(
         job.name,
@@ -135,6 +180,7 @@ def record(
         dict(job.parameters),
         error_text(error),
         figures,
+        warnings=warnings,
     )
 
 
@@ -174,6 +220,7 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
         result.out_dir / "run.json",
         {
             "ok": result.ok,
+            "statuses": {s: sum(r.status == s for r in result.reports) for s in STATUSES},
             "started": started,
             "duration_s": round(duration_s, 3),
             **jsonable(dict(context or {}), "context"),

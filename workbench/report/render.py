@@ -107,13 +107,23 @@ def header_cell(
     given: Iterable[str],
     started: str,
     duration_s: float,
+    warnings: Iterable[str] = (),
 ) -> Any:
-    """Markdown cell stating the run: status, error, parameters used (escaped) and run date."""
+    """Markdown cell stating the run: status, error or warnings, parameters used (escaped), date."""
     import nbformat
 
     given = set(given)
+    warnings = list(warnings)
     if status == "ok":
         banner = '<p style="color: #1b5e20; font-weight: bold">Status: ok</p>'
+    elif status == "warnings":
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+        banner = (
+            '<div style="background-color: #fff4e5; border-left: 0.4em solid #e65100; '
+            'padding: 0.4em 0.8em"><p style="color: #e65100; font-weight: bold; '
+            f'font-size: 1.2em">Status: warnings ({len(warnings)}): some results should not be '
+            f"trusted as they stand</p><ul>{items}</ul></div>"
+        )
     else:
         banner = (
             '<p style="color: #ffffff; background-color: #b00020; font-weight: bold; '
@@ -216,6 +226,7 @@ table {{ border-collapse: collapse; }}
 th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
 .ok {{ color: #1b5e20; font-weight: bold; }}
 .failed {{ color: #fff; background: #b00020; font-weight: bold; }}
+.warnings {{ color: #e65100; font-weight: bold; }}
 code {{ white-space: pre-wrap; }}
 </style></head>
 <body>
@@ -231,6 +242,11 @@ def failure_page(*, title: str, message: str) -> str:
         f"<pre>{html.escape(message)}</pre>"
     )
     return _PAGE.format(title=html.escape(title), body=body)
+
+
+def _warnings_html(report: Any) -> str:
+    """A report's warnings for the index, one per line, escaped."""
+    return "<br>".join(html.escape(w) for w in getattr(report, "warnings", []) or [])
 
 
 def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
@@ -252,13 +268,15 @@ def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
             f'<tr><td><a href="{href}">{html.escape(r.name)}</a>{pdf_link}</td>'
             f'<td class="{html.escape(r.status)}">{html.escape(r.status)}</td>'
             f"<td>{r.duration_s:.1f} s</td><td>{html.escape(r.notebook.name)}</td>"
-            f"<td>{params}</td><td>{_value_html(r.error) if r.error else ''}</td></tr>"
+            f"<td>{params}</td><td>{_value_html(r.error) if r.error else _warnings_html(r)}</td></tr>"
         )
-    failed = sum(r.status != "ok" for r in reports)
+    failed = sum(r.status == "failed" for r in reports)
+    warned = sum(r.status == "warnings" for r in reports)
     body = (
         f"<h1>{html.escape(title)}</h1><p>{html.escape(created)}: {len(rows)} report(s), "
-        f"{failed} failed.</p><table><thead><tr><th>Report</th><th>Status</th><th>Duration</th>"
-        "<th>Notebook</th><th>Parameters</th><th>Error</th></tr></thead>"
+        f"{failed} failed, {warned} with warnings.</p><table><thead><tr><th>Report</th>"
+        "<th>Status</th><th>Duration</th>"
+        "<th>Notebook</th><th>Parameters</th><th>Error or warnings</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
     return _PAGE.format(title=html.escape(title), body=body)

@@ -13,6 +13,10 @@ from typing import Any
 EXIT_OK, EXIT_FAILED_REPORTS, EXIT_USAGE = 0, 1, 2
 SHARED_PARAMETERS = frozenset({"data", "mapping", "as_of", "output_dir", "seed"})
 SUMMARY_MIMETYPE = "application/vnd.crm-workbench.summary+json"
+WARNINGS_MIMETYPE = "application/vnd.crm-workbench.warnings+json"
+#: A report's status: it ran and nothing is in doubt; it ran but some result should not be
+#: trusted as it stands (still exit 0); it did not run to the end.
+STATUSES = ("ok", "warnings", "failed")
 DEFAULT_NOTEBOOKS_DIR = Path("notebooks")
 PATH_PARAMETERS = ("data", "mapping")  # made absolute and fingerprinted for the manifest
 OUTPUT_PATH_PARAMETERS = ("score_store",)  # files a run writes beside its reports: made absolute
@@ -29,12 +33,13 @@ class ReportResult:
     name: str
     notebook: Path
     html: Path
-    status: str  # "ok" | "failed"
+    status: str  # "ok" | "warnings" | "failed"
     duration_s: float
     parameters: dict[str, Any]
     error: str | None = None
     figures: dict[str, Any] = field(default_factory=dict)
     pdf: Path | None = None  # the report printed as PDF, when the run asked for it
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,7 +51,8 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(r.status == "ok" for r in self.reports)
+        """No report failed (a report with ``warnings`` ran to the end: it counts as ok)."""
+        return all(r.status != "failed" for r in self.reports)
 
     @property
     def index(self) -> Path:

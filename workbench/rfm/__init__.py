@@ -40,11 +40,13 @@ from workbench.rfm.core import (
 )
 from workbench.rfm.grid import DEFAULT_GRID_FILE, GridError, ScoringGrid
 from workbench.rfm.history import (
+    SpanPlan,
     grade_changes,
     history_dates,
     migration_matrix,
     score_history,
     segment_flows,
+    span_plan,
 )
 from workbench.rfm.kpis import (
     concentration,
@@ -78,8 +80,8 @@ __all__ = [
     "SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "INACTIVE_SEGMENTS", "PROSPECT", "UNASSIGNED",
     "PotentialRules", "POTENTIAL_CLASSES", "customer_profile", "association_rules",
     "segment_kpis", "seasonality", "seasonality_index", "pareto_curve", "concentration",
-    "score_history", "history_dates", "migration_matrix", "segment_flows", "grade_changes",
-    "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid", "ScoreStore",
+    "score_history", "history_dates", "span_plan", "SpanPlan", "migration_matrix", "segment_flows",
+    "grade_changes", "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid", "ScoreStore",
     "StoredRuns", "record_run", "for_sales_rep",
 ]
 

@@ -202,8 +202,9 @@ def _no_purchase_message(orders, as_of: pd.Timestamp, source=None) -> str:
                        f"{top.index[0]}). With as_of {as_of:%Y-%m-%d}, check that the date is not "
                        "before the orders")
         return f"the orders table has no accepted line{why}; there is nothing to score"
-    return (f"no purchase on or before as_of {as_of:%Y-%m-%d}: the first order line is dated "
-            f"{pd.Timestamp(first):%Y-%m-%d}. Choose an as_of date on or after it.")
+    return (f"no purchase on or before {as_of:%Y-%m-%d}: the first order line is dated "
+            f"{pd.Timestamp(first):%Y-%m-%d}. Score on a date on or after it (as_of, or the earlier "
+            "dates of a comparison or a history: wb.rfm.span_plan derives them from the data).")
 
 
 def _lines_after(orders, as_of: pd.Timestamp) -> int:
