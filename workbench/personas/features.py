@@ -307,7 +307,8 @@ def _behaviour(crm: CRMData, as_of, mix: dict, skipped, notes) -> list[pd.DataFr
 def _discount(crm: CRMData, pos, skipped) -> pd.DataFrame | None:
     """Average discount off list price, over the lines whose product has a list price."""
     cols = set(pos.columns)
-    if "products" not in crm or "product_id" not in cols or "quantity" not in cols:
+    if ("products" not in crm or "product_id" not in cols or "quantity" not in cols
+            or "list_price" not in crm.table("products").columns):
         skipped.append(("discount_pct", "needs orders.product_id, orders.quantity and products.list_price"))
         return None
     p = crm.table("products")

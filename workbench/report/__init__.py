@@ -73,6 +73,7 @@ from workbench.report.results import (
     STATUSES,
     SUMMARY_MIMETYPE,
     WARNINGS_MIMETYPE,
+    NotServed,
     ReportResult,
     RunConfigError,
     RunResult,
@@ -98,6 +99,8 @@ __all__ = [
     "load_schedule",
     "publish",
     "warn",
+    "stop",
+    "NotServed",
     "fingerprint",
 ]
 
@@ -182,6 +185,23 @@ def warn(message: str) -> None:
     from IPython.display import display
 
     display(bundle, raw=True)
+
+
+def stop(message: str) -> None:
+    """Stop the notebook cleanly: it cannot serve this source, and says why in one sentence.
+
+    Shows `message` as a warning (the report's status is ``warnings``, the message in its
+    banner and the index; exit code 0) and raises :class:`NotServed`, which the runner records
+    as a clean stop, not a failure: the cells after it do not run. Interactively, the exception
+    shows and the next cells would fail: run no further.
+
+    Raises
+    ------
+    NotServed
+        Always.
+    """
+    warn(f"This notebook cannot serve this source: {message}")
+    raise NotServed(message)
 
 
 def run(

@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from workbench.report.plan import Job
-from workbench.report.record import collect_warnings, error_text, record, status_of, timestamp
-from workbench.report.results import ReportResult, RunConfigError
+from workbench.report.record import (
+    collect_warnings,
+    error_text,
+    record,
+    status_of,
+    tidy_stopped,
+    timestamp,
+)
+from workbench.report.results import STOP_ERROR, ReportResult, RunConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +97,13 @@ def execute(job: Job, error: dict | None = None) -> ReportResult:
         Path(job.given["output_dir"]).mkdir(parents=True, exist_ok=True)
     if error is None:
         error = _papermill(job, ipynb)
+    stopped = error is not None and error["name"] == STOP_ERROR
+    if stopped:  # wb.report.stop(): the notebook said why it cannot serve the source
+        error = None
     if ipynb.is_file():
         nb = nbformat.read(ipynb, as_version=4)
+        if stopped:
+            nbformat.write(tidy_stopped(nb), ipynb)
     else:  # failed before papermill wrote anything (e.g. the kernel did not start)
         nb = nbformat.read(job.notebook, as_version=4)
         nbformat.write(nb, ipynb)

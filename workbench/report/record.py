@@ -21,6 +21,7 @@ from workbench.notices import RESULT_WARNING_PREFIX
 from workbench.report.plan import Job
 from workbench.report.results import (
     STATUSES,
+    STOP_ERROR,
     SUMMARY_MIMETYPE,
     WARNINGS_MIMETYPE,
     ReportResult,
@@ -124,6 +125,22 @@ def collect_warnings(nb: Any) -> list[str]:
                 text = output.get("text", "")
                 found += [m.group(1).strip() for m in _RESULT_WARNING.finditer(text)]
     return list(dict.fromkeys(found))
+
+
+def tidy_stopped(nb: Any) -> Any:
+    """A notebook stopped by :func:`workbench.report.stop`: no traceback, no papermill error cell.
+
+    The stop is the notebook's answer, not a failure: its message (shown by ``stop`` as a
+    warning) stays; the exception's traceback and papermill's "An Exception was encountered"
+    cell go. Modifies and returns `nb`.
+    """
+    nb.cells = [c for c in nb.cells
+                if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "error" and o.get("ename") == STOP_ERROR)]
+    return nb
 
 
 def status_of(error: dict | None, warnings: list[str]) -> str:

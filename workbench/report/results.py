@@ -17,6 +17,13 @@ WARNINGS_MIMETYPE = "application/vnd.crm-workbench.warnings+json"
 #: A report's status: it ran and nothing is in doubt; it ran but some result should not be
 #: trusted as it stands (still exit 0); it did not run to the end.
 STATUSES = ("ok", "warnings", "failed")
+#: Name of the exception :func:`workbench.report.stop` raises: the notebook cannot serve the
+#: source and stops cleanly (status ``warnings``, the reason in the banner), not a failure.
+STOP_ERROR = "NotServed"
+
+
+class NotServed(Exception):
+    """Raised by :func:`workbench.report.stop`: the notebook cannot serve this source."""
 DEFAULT_NOTEBOOKS_DIR = Path("notebooks")
 PATH_PARAMETERS = ("data", "mapping")  # made absolute and fingerprinted for the manifest
 OUTPUT_PATH_PARAMETERS = ("score_store",)  # files a run writes beside its reports: made absolute
@@ -65,6 +72,6 @@ class RunResult:
 
 # Their documented home is workbench.report: keep it as their module for reprs, tracebacks and
 # pickles (set after @dataclass, which looks the module up while building the class).
-for _public in (RunConfigError, ReportResult, RunResult):
+for _public in (RunConfigError, ReportResult, RunResult, NotServed):
     _public.__module__ = "workbench.report"
 del _public

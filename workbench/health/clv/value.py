@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbench.health.clv.checks import holdout_check
 from workbench.health.clv.fitters import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
+from workbench.health.clv.likelihoods import ConvergenceError
 from workbench.health.clv.summary import _purchase_days, rfm_summary
 from workbench.notices import warn
 
@@ -76,11 +77,14 @@ class LifetimeValue:
                                                 unreliable="keep").fit(summary)
         repeat = summary["frequency"] > 0
         bad = repeat & (summary["monetary_value"] <= 0)
-        self.spend_ = None
+        self.spend_, spend_failure = None, None
         if (repeat & ~bad).any():
-            self.spend_ = GammaGammaFitter(penalizer_coef=self.penalizer_coef,
-                                           unreliable="keep").fit(summary[repeat & ~bad])
-        self.problems_ = self._problems()
+            try:
+                self.spend_ = GammaGammaFitter(penalizer_coef=self.penalizer_coef,
+                                               unreliable="keep").fit(summary[repeat & ~bad])
+            except ConvergenceError as exc:  # values in money are left empty, the rest stands
+                spend_failure = str(exc)
+        self.problems_ = self._problems(spend_failure)
         for problem in self.problems_:
             warn(problem)
         self.counts_ = {"customers": len(summary),
@@ -92,7 +96,7 @@ class LifetimeValue:
                         "out of the spend fit and get the population mean", int(bad.sum()))
         return self
 
-    def _problems(self) -> list[str]:
+    def _problems(self, spend_failure: str | None = None) -> list[str]:
         """Why the fitted values should not be trusted as they stand, with what to try."""
         out = []
         if self.transactions_.problems_:
@@ -100,7 +104,11 @@ class LifetimeValue:
                        "P(alive), expected purchases and lifetime values built on it are unreliable "
                        f"too; try {'pareto/nbd' if self.model == 'bg/nbd' else 'bg/nbd'} (parameter "
                        "model), a longer calibration period (calibration_end) or more customers.")
-        if self.spend_ is None:
+        if spend_failure is not None:
+            out.append(f"The spend model (Gamma-Gamma) could not be fitted ({spend_failure}), so "
+                       "every value in money is left empty; calibrate on a longer period "
+                       "(calibration_end) or more customers.")
+        elif self.spend_ is None:
             out.append("No customer has repeat purchases with a positive amount, so the spend model "
                        "(Gamma-Gamma) is skipped and every value in money is left empty; map "
                        "orders.amount to get lifetime values.")
