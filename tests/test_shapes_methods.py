@@ -140,3 +140,35 @@ def test_health_segment_table_counts_customers_with_returns_only():
     out = wb.health.clv_by_segment(table).set_index("segment")
     assert out.loc["gold", "not_scored"] == 1
     assert out.loc["gold", "customers"] + out.loc["gold", "not_scored"] == len(segments)
+
+
+def test_extra_customer_columns_become_demographic_features(tmp_path):
+    """Deliver 6: income and children at home (mapped as extra columns) can be clustered on."""
+    company = wb.demo.generate(customers=120, shape="transactions_only")
+    customers = company.tables["customers"].copy()
+    rng = np.random.default_rng(0)
+    customers["income"] = rng.integers(15_000, 90_000, len(customers))
+    customers["children"] = rng.choice(["none", "one", "several"], len(customers))
+    customers["note"] = [f"free text {i}" for i in range(len(customers))]
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    company.tables["orders"].to_csv(tmp_path / "orders.csv", index=False)
+    (tmp_path / "mapping.yml").write_text(
+        "tables:\n  customers:\n    file: customers.csv\n"
+        "    extra: {income: float, children: string, note: string}\n"
+        "  orders:\n    file: orders.csv\n", encoding="utf-8")
+    crm = wb.load(tmp_path, mapping=tmp_path / "mapping.yml", as_of=AS_OF)
+    features = wb.personas.persona_features(crm, as_of=AS_OF, features="demographics,behaviour")
+    assert {"income", "children"} <= set(features.features)
+    assert "note" not in features.table
+    assert "too many for a feature" in dict(features.skipped.itertuples(index=False, name=None))["note"]
+    model = wb.personas.PersonaModel(n_personas=3, n_bootstrap=2, seed=1).fit(features)
+    assert model.n_personas_ == 3
+
+
+def test_transaction_only_exports_get_behavioural_personas():
+    crm = shape("transactions_only")
+    features = wb.personas.persona_features(crm, as_of=AS_OF)
+    assert features.features and set(features.features) <= {
+        "recency_days", "tenure_days", "basket", "orders_per_year", "monetary"}
+    model = wb.personas.PersonaModel(k_range=(2, 4), n_bootstrap=2, seed=1).fit(features)
+    assert 2 <= model.n_personas_ <= 4
