@@ -172,3 +172,24 @@ def test_transaction_only_exports_get_behavioural_personas():
         "recency_days", "tenure_days", "basket", "orders_per_year", "monetary"}
     model = wb.personas.PersonaModel(k_range=(2, 4), n_bootstrap=2, seed=1).fit(features)
     assert 2 <= model.n_personas_ <= 4
+
+
+def test_rfm_on_purchase_dates_only_counts_lines_and_warns_about_money():
+    """no_amounts: every amount 0 raised NoPurchaseYet; now R and F stand, M is flagged."""
+    crm = shape("no_amounts")
+    with pytest.warns(ResultWarning, match="Every amount is 0 .* map orders.amount"):
+        result = wb.rfm.score(crm, as_of=AS_OF)
+    assert result.counts["purchasers"] == crm["orders"]["customer_id"].nunique()
+    assert result.table["frequency"].max() > 1 and (result.table["monetary"] == 0).all()
+
+
+def test_figures_built_on_an_unreliable_fit_are_labelled_so():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from workbench.plotting.health import plot_p_alive_matrix
+
+    fitted = BetaGeoFitter(unreliable="keep").fit([0] * 50, [0.0] * 50, np.linspace(1, 30, 50))
+    matrix = wb.clv.p_alive_matrix(fitted, T=30.0, max_frequency=3, recency_steps=4)
+    assert matrix.attrs["unreliable"] == fitted.problems_
+    assert "UNRELIABLE FIT" in plot_p_alive_matrix(matrix).get_title()

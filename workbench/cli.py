@@ -3,7 +3,7 @@
 Exit codes (stable, for cron and CI):
 
 - 0: success (``validate``: the source loaded; rejected rows are listed but not fatal unless ``--strict``);
-- 1: some report failed (``run``), or rows were rejected with ``validate --strict``;
+- 1: some report failed (``run``; a report with status ``warnings`` ran to the end: exit 0), or rows were rejected with ``validate --strict``;
 - 2: bad usage: unknown option or parameter, bad schedule or mapping file;
 - 3: a fatal data problem: a file that cannot be read, a required column missing.
 """
@@ -195,9 +195,11 @@ def _run(args) -> int:
         _err(str(exc))
         return EXIT_USAGE
     for r in result.reports:
-        _out(f"{r.status:6}  {r.duration_s:6.1f}s  {r.html}" + (f"  {r.pdf.name}" if r.pdf else ""))
+        _out(f"{r.status:8}  {r.duration_s:6.1f}s  {r.html}" + (f"  {r.pdf.name}" if r.pdf else ""))
         if r.error:
             _err(f"{r.name} failed: {r.error}")
+        for warning in r.warnings:
+            _out(f"          warning: {warning}")
     _out(f"index: {result.index}")
     return result.exit_code
 

@@ -111,6 +111,7 @@ def health_table(scores: pd.DataFrame, capital: CapitalResult, risk: pd.DataFram
                  "them apart (column not_scored).")
     drivers = near_threshold(capital)["drivers"].reindex(t.index)
     t["why"] = _why(t, drivers)
+    t.attrs["unreliable"] = list(scores.attrs.get("unreliable", []))
     return t
 
 
@@ -230,4 +231,6 @@ def clv_by_segment(table: pd.DataFrame) -> pd.DataFrame:
     out["customers"] = out["customers"].fillna(0).astype(int)
     out["not_scored"] = not_scored.reindex(out.index).fillna(0).astype(int)
     out.index.name = "segment"
-    return out.sort_values("clv_total", ascending=False, na_position="last").reset_index()
+    out = out.sort_values("clv_total", ascending=False, na_position="last").reset_index()
+    out.attrs = {"unreliable": list(table.attrs.get("unreliable", []))}
+    return out

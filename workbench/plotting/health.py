@@ -96,8 +96,11 @@ def plot_p_alive_matrix(matrix: pd.DataFrame, *, ax=None):
         ax.scatter(zero["time_since_last"], [0] * len(zero), c=zero["p_alive"], cmap="RdYlGn", vmin=0, vmax=1,
                    s=120, marker="s", edgecolor="k")
     ax.figure.colorbar(mesh, ax=ax, label="P(alive)")
+    title = "Probability that a customer is still active"
+    if matrix.attrs.get("unreliable"):
+        title += "\n(UNRELIABLE FIT: see the warnings)"
     ax.set(xlabel="time since the last purchase (model time units)", ylabel="repeat purchases",
-           title="Probability that a customer is still active")
+           title=title)
     return ax
 
 
@@ -164,8 +167,13 @@ def plot_clv_by_segment(table: pd.DataFrame, *, ax=None):
         ax.annotate(f" {row['customers']:,} customers, mean {row['clv_mean']:,.0f}, "
                     f"{row['at_risk_pct']:.0f} % at risk", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     va="center", fontsize=8)
-    ax.set_xlim(0, t["clv_total"].max() * 1.6)
-    ax.set(xlabel="total CLV over the horizon (discounted)", ylabel="", title="Lifetime value by segment")
+    top = t["clv_total"].max()
+    if np.isfinite(top) and top > 0:
+        ax.set_xlim(0, top * 1.6)
+    title = "Lifetime value by segment"
+    if table.attrs.get("unreliable"):  # the fit behind these values should not be trusted
+        title += " (UNRELIABLE FIT: see the warnings)"
+    ax.set(xlabel="total CLV over the horizon (discounted)", ylabel="", title=title)
     return ax
 
 

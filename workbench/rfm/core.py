@@ -52,8 +52,13 @@ def rfm_expr(orders, *, as_of: str | pd.Timestamp):
     as_of = pd.Timestamp(as_of)
     t = _as_ibis(orders)
     t = t.filter(t.order_date.cast("date") <= as_of.date())
-    purchase_date = ibis.cases((t.amount > 0, t.order_date.cast("date")), else_=None)
-    purchase_order = ibis.cases((t.amount > 0, t.order_id), else_=None)
+    # a purchase is a line with a positive amount; in an export without amounts (purchase dates
+    # only, every amount 0) every line is one, so that recency and frequency still stand
+    dates_only = t.amount.abs().max().over(ibis.window()) == 0
+    t = t.mutate(_bought=(t.amount > 0) | ((t.amount == 0) & dates_only))
+    bought = t._bought
+    purchase_date = ibis.cases((bought, t.order_date.cast("date")), else_=None)
+    purchase_order = ibis.cases((bought, t.order_id), else_=None)
     agg = t.group_by("customer_id").aggregate(
         frequency=purchase_order.nunique(),
         monetary=t.amount.sum(),

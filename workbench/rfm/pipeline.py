@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.notices import warn
 from workbench.rfm.core import NoPurchaseYet, RFMScorer, _as_ibis, rfm_table
 from workbench.rfm.grid import ScoringGrid
 from workbench.rfm.rfmcca import PotentialRules, association_rules, customer_profile
@@ -146,6 +147,10 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     bought = int((rfm["frequency"] > 0).sum())
     if bought == 0:
         raise NoPurchaseYet(_no_purchase_message(orders, as_of, source))
+    if not rfm["monetary"].fillna(0).any():
+        warn("Every amount is 0 (purchase dates only): each order line counts as a purchase, and "
+             "the M score, grades built on money and revenue figures say nothing; map "
+             "orders.amount to get them.")
     if scorer is None:
         scorer = RFMScorer(bins=bins).fit(rfm)
     table = rfm

@@ -105,7 +105,8 @@ def p_alive_matrix(model: _TransactionFitter, *, T: float, max_frequency: int = 
     Returns
     -------
     DataFrame with one row per cell: ``frequency``, ``time_since_last`` (T - recency, in the
-    model's unit) and ``p_alive``. A customer without repeat purchase (frequency 0) last
+    model's unit) and ``p_alive``; ``attrs["unreliable"]`` lists the fit's problems (empty when
+    it is reliable). A customer without repeat purchase (frequency 0) last
     bought at age 0, so that row has a single cell, at ``time_since_last = T``.
     """
     if not (np.isfinite(T) and T > 0):
@@ -118,7 +119,9 @@ def p_alive_matrix(model: _TransactionFitter, *, T: float, max_frequency: int = 
     keep = s < T  # frequency > 0 needs a repeat purchase after age 0
     x, s = np.r_[0, x[keep]], np.r_[float(T), s[keep]]
     alive = np.asarray(model.conditional_probability_alive(x, float(T) - s, np.full(len(x), float(T))))
-    return pd.DataFrame({"frequency": x.astype("int64"), "time_since_last": s, "p_alive": alive})
+    out = pd.DataFrame({"frequency": x.astype("int64"), "time_since_last": s, "p_alive": alive})
+    out.attrs["unreliable"] = list(getattr(model, "problems_", []))  # the plot labels it so
+    return out
 
 
 def split_summary(orders: pd.DataFrame, *, calibration_end, observation_end) -> pd.DataFrame:

@@ -275,10 +275,10 @@ def fit_problems(names: Sequence[str], params: np.ndarray, log_se: np.ndarray) -
             problems.append(f"{name} = {value:.3g} ran to the edge of the search range")
         elif not np.isfinite(lse):
             problems.append(f"{name} = {value:.3g} has no standard error (flat likelihood)")
-        elif np.exp(2 * 1.959963984540054 * lse) > WIDE_INTERVAL_RATIO:
-            lo, hi = value * np.exp(-1.96 * lse), value * np.exp(1.96 * lse)
-            problems.append(f"{name} = {value:.3g} has a 95 % interval {lo:.3g} to {hi:.3g}, "
-                            f"{np.log10(hi / lo):.0f} orders of magnitude wide")
+        elif 2 * 1.959963984540054 * lse > np.log(WIDE_INTERVAL_RATIO):  # log space: no overflow
+            z = 1.959963984540054 * lse
+            problems.append(f"{name} = {value:.3g} has a 95 % interval {value * np.exp(-z):.3g} to "
+                            f"{value * np.exp(z):.3g}, {2 * z / np.log(10):.0f} orders of magnitude wide")
     return problems
 
 
