@@ -12,7 +12,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from workbench.health.clv.checks import holdout_check
+from workbench.health.clv.checks import fit_problems, holdout_check
 from workbench.health.clv.fitters import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from workbench.health.clv.likelihoods import ConvergenceError
 from workbench.health.clv.summary import _purchase_days, rfm_summary
@@ -84,7 +84,7 @@ class LifetimeValue:
                                                unreliable="keep").fit(summary[repeat & ~bad])
             except ConvergenceError as exc:  # values in money are left empty, the rest stands
                 spend_failure = str(exc)
-        self.problems_ = self._problems(spend_failure)
+        self.problems_ = fit_problems(self.model, self.transactions_, self.spend_, spend_failure)
         for problem in self.problems_:
             warn(problem)
         self.counts_ = {"customers": len(summary),
@@ -95,28 +95,6 @@ class LifetimeValue:
             logger.info("LifetimeValue: %d customer(s) whose repeat purchases net to <= 0 are left "
                         "out of the spend fit and get the population mean", int(bad.sum()))
         return self
-
-    def _problems(self, spend_failure: str | None = None) -> list[str]:
-        """Why the fitted values should not be trusted as they stand, with what to try."""
-        out = []
-        if self.transactions_.problems_:
-            out.append(f"The {self.model} fit is unreliable: {'; '.join(self.transactions_.problems_)}. "
-                       "P(alive), expected purchases and lifetime values built on it are unreliable "
-                       f"too; try {'pareto/nbd' if self.model == 'bg/nbd' else 'bg/nbd'} (parameter "
-                       "model), a longer calibration period (calibration_end) or more customers.")
-        if spend_failure is not None:
-            out.append(f"The spend model (Gamma-Gamma) could not be fitted ({spend_failure}), so "
-                       "every value in money is left empty; calibrate on a longer period "
-                       "(calibration_end) or more customers.")
-        elif self.spend_ is None:
-            out.append("No customer has repeat purchases with a positive amount, so the spend model "
-                       "(Gamma-Gamma) is skipped and every value in money is left empty; map "
-                       "orders.amount to get lifetime values.")
-        elif self.spend_.problems_:
-            out.append(f"The spend fit (Gamma-Gamma) is unreliable: {'; '.join(self.spend_.problems_)}. "
-                       "Expected spend and lifetime values are unreliable; check the amounts "
-                       "(returns, outliers) or calibrate on more customers.")
-        return out
 
     @property
     def reliable_(self) -> bool:
