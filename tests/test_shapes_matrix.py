@@ -34,6 +34,8 @@ MATRIX = {
         "05_customer_health": ["Calibration period: up to 2025-11-30"],
     },
     "everyone_repurchases": {"05_customer_health": []},
+    "no_amounts": {"02_rfm_scoring": ["Skipped: Revenue concentration (Pareto curve) needs order amounts"],
+                   "05_customer_health": []},
     "products_without_prices": {"01_persona_discovery": [], "03_price_acceptability": []},
     "survey_only": {"00_data_quality": [], "03_price_acceptability": []},
     "survey_only_no_costs": {"03_price_acceptability": ["no unit_cost"]},
@@ -47,6 +49,7 @@ WARNED = {
     ("transactions_only", "05_customer_health"): "fit is unreliable",
     ("three_months", "02_rfm_scoring"): "Thin comparison window",
     ("survey_swapped", "03_price_acceptability"): "the columns look swapped or mislabelled",
+    ("no_amounts", "05_customer_health"): "the spend model (Gamma-Gamma) is skipped",
     ("response_only", "03_price_acceptability"): "cannot serve this source",
 }
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.data.contract import CONTRACT
 from workbench.data.dataset import CRMData
-from workbench.rfm import rfm_table
+from workbench.rfm import purchase_lines, rfm_table
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ def _behaviour(crm: CRMData, as_of, mix: dict, skipped, notes) -> list[pd.DataFr
     t = t.filter(t.order_date.cast("date") <= as_of.date())
     rfm = rfm_table(t, as_of=as_of)
     rfm["customer_id"] = rfm["customer_id"].astype("str")
-    pos = t.filter(t.amount > 0)
+    pos = purchase_lines(t)
     gross = pos.group_by("customer_id").aggregate(gross=pos.amount.sum(), lines=pos.count(),
                                                   first_day=pos.order_date.min()).to_pandas()
     out = rfm[["customer_id", "frequency", "monetary", "recency_days", "tenure_days"]].merge(

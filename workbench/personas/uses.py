@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.dataset import CRMData
+from workbench.rfm import purchase_lines
 
 
 def _labels_table(labels):
@@ -27,7 +28,7 @@ def _lines(crm: CRMData, labels, as_of):
     crm.require("orders", purpose="persona uses")
     lab, _ = _labels_table(labels)
     t = crm.table("orders")
-    t = t.filter((t.order_date.cast("date") <= pd.Timestamp(as_of).date()) & (t.amount > 0))
+    t = purchase_lines(t.filter(t.order_date.cast("date") <= pd.Timestamp(as_of).date()))
     return t.join(lab, "customer_id")
 
 

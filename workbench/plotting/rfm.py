@@ -177,6 +177,8 @@ def plot_seasonality(cells: pd.DataFrame, *, segment: str | None = None, measure
     ax = _axes(ax, figsize=(6.5, 5))
     segment = segment or cells["segment"].iloc[0]
     c = cells[cells["segment"] == segment]
+    if measure == "revenue" and not c["revenue"].any():  # purchase dates only: count orders
+        measure = "orders"
     grid = c.pivot_table(index="month", columns="weekday", values=f"{measure}_index")
     grid.index = [_MONTHS[m - 1] for m in grid.index]
     grid.columns = [_WEEKDAYS[d] for d in grid.columns]

@@ -35,6 +35,7 @@ from workbench.rfm.core import (
     NoPurchaseYet,
     RFMInputError,
     RFMScorer,
+    purchase_lines,
     rfm_expr,
     rfm_table,
 )
@@ -75,7 +76,7 @@ from workbench.rfm.segments import (
 from workbench.rfm.store import ScoreStore, StoredRuns, record_run
 
 __all__ = [
-    "rfm_table", "rfm_expr", "RFM_COLUMNS", "RFMInputError", "NoPurchaseYet", "RFMScorer",
+    "rfm_table", "rfm_expr", "purchase_lines", "RFM_COLUMNS", "RFMInputError", "NoPurchaseYet", "RFMScorer",
     "ScoringGrid", "GridError", "ARTICLE_GRID", "DEFAULT_GRID", "DEFAULT_GRID_FILE",
     "SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "INACTIVE_SEGMENTS", "PROSPECT", "UNASSIGNED",
     "PotentialRules", "POTENTIAL_CLASSES", "customer_profile", "association_rules",
