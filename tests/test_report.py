@@ -167,6 +167,7 @@ def test_failed_notebook_still_gets_a_report_marked_failed(main_run):
         "report": "fails",
         "status": "failed",
         "error": {"name": "ValueError", "message": "planted failure"},
+        "warnings": [],
         "figures": {},
     }
     assert _json(main_run.out_dir / "fails.manifest.json")["status"] == "failed"
