@@ -75,9 +75,10 @@ def test_collect_warnings_reads_bundles_and_result_warning_lines_once_each():
         nbformat.v4.new_output("display_data", data=record.warnings_bundle("one\n two")),
         nbformat.v4.new_output("stream", name="stderr",
                                text="/x/y.py:3: ResultWarning: three\n  warn(...)\n"
-                                    "/x/y.py:3: UserWarning: not ours\n"),
+                                    "/x/y.py:3: UserWarning: not ours\n"
+                                    "/v/workbench/campaigns/outcomes.py:250: UserWarning: four\n"),
         nbformat.v4.new_output("display_data", data=record.warnings_bundle("one two")),
     ]
-    assert record.collect_warnings(nb) == ["one two", "three"]
+    assert record.collect_warnings(nb) == ["one two", "three", "four"]
     assert record.status_of(None, []) == "ok" and record.status_of(None, ["w"]) == "warnings"
     assert record.status_of({"name": "E", "message": "m"}, ["w"]) == "failed"

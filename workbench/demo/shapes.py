@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.demo.tables import frame
+
 __all__ = ["SHAPES", "SHAPE_CUSTOMERS", "Shape", "apply_shape", "shape_names"]
 
 #: Default size of a shape: a few hundred customers, enough for every method, fast for tests.
@@ -137,8 +139,8 @@ def _transactions_only(tables: Tables, as_of: pd.Timestamp) -> Tables:
 def _campaign_aggregates(tables: Tables, as_of: pd.Timestamp) -> Tables:
     """Per-campaign spend, impressions, clicks, conversions, revenue; no customer rows.
 
-    The contract has no campaign-level table yet: the aggregates go in ``campaign_aggregates``,
-    which loading lists as a file that matches no table until the contract holds it.
+    The aggregates go in the contract's ``campaign_stats`` table (one row per campaign), beside
+    the ``campaigns`` table they refer to.
     """
     contacts = tables["campaign_contacts"]
     targets = contacts[contacts["group"] == "target"]
@@ -158,10 +160,13 @@ def _campaign_aggregates(tables: Tables, as_of: pd.Timestamp) -> Tables:
         campaigns["cost_per_contact"].reindex(sums.index).fillna(0) * sums["contacts"]
     )
     aggregates = sums.drop(columns="contacts").assign(
-        spend=spend.round(2), revenue=revenue.reindex(sums.index).fillna(0).round(2)
+        spend=spend.round(2), revenue=revenue.reindex(sums.index).fillna(0).round(2),
+        conversions=sums["conversions"].astype("float64"),
     )
+    stats = aggregates.reset_index().merge(
+        campaigns[["name", "kind", "channel"]].reset_index(), on="campaign_id", how="left")
     out = _only("campaigns")(tables, as_of)
-    return out | {"campaign_aggregates": aggregates.reset_index()}
+    return out | {"campaign_stats": frame("campaign_stats", stats.to_dict("list"))}
 
 
 def _shapes() -> dict[str, Shape]:

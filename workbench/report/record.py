@@ -29,6 +29,8 @@ from workbench.report.results import (
 )
 
 _RESULT_WARNING = re.compile(r"\b" + re.escape(RESULT_WARNING_PREFIX) + r"(.+)")
+#: A plain ``warnings.warn`` (UserWarning) raised by the workbench package itself counts too.
+_PACKAGE_WARNING = re.compile(r"[/\\]workbench[/\\][\w/\\]+\.py:\d+: UserWarning: (.+)")
 
 _VERSIONED = {
     "pandas": "pandas",
@@ -114,8 +116,9 @@ def warnings_bundle(message: str) -> dict[str, Any]:
 def collect_warnings(nb: Any) -> list[str]:
     """Every warning of an executed notebook, in order, each once.
 
-    Two sources: :func:`workbench.report.warn` bundles, and the
-    :class:`workbench.notices.ResultWarning` lines methods wrote to the cells' stderr.
+    Three sources: :func:`workbench.report.warn` bundles, the
+    :class:`workbench.notices.ResultWarning` lines methods wrote to the cells' stderr, and the
+    plain ``UserWarning`` lines raised from a module of the workbench package.
     """
     found: list[str] = []
     for cell in nb.cells:
@@ -124,6 +127,7 @@ def collect_warnings(nb: Any) -> list[str]:
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 text = output.get("text", "")
                 found += [m.group(1).strip() for m in _RESULT_WARNING.finditer(text)]
+                found += [m.group(1).strip() for m in _PACKAGE_WARNING.finditer(text)]
     return list(dict.fromkeys(found))
 
 
