@@ -41,7 +41,11 @@ MATRIX = {
     "survey_only_no_costs": {"03_price_acceptability": ["no unit_cost"]},
     "survey_swapped": {"03_price_acceptability": ["Skipped: The price sensitivity meter of"]},
     "response_only": {"03_price_acceptability": ["This notebook cannot serve this source: price "
-                                                 "acceptability needs a price survey"]},
+                                                 "acceptability needs a price survey"],
+                      "04_campaign_roi": []},
+    # Campaign ROI (04) works on every campaign shape since the campaigns branch; three kinds here
+    "no_control_groups": {"04_campaign_roi": []},
+    "campaign_aggregates": {"00_data_quality": [], "04_campaign_roi": []},
 }
 
 #: (shape, notebook) -> text the warnings banner must hold
