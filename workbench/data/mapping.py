@@ -38,6 +38,7 @@ from pathlib import Path
 import yaml
 
 from workbench.data.contract import CONTRACT, DTYPES, TABLE_ORDER
+from workbench.data.expressions import ExpressionError, parse_expression
 
 __all__ = ["MappingError", "TableMapping", "Mapping", "load_mapping"]
 
@@ -164,6 +165,15 @@ def _check_shapes(spec: dict, where: str) -> None:
     for key in ("where", "file", "table", "encoding", "date_format", "decimal", "thousands"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
             raise MappingError(f"{where}.{key}: expected text, got {spec[key]!r}")
+    derive = spec.get("derive")
+    expressions = {f"derive.{k}": v for k, v in derive.items()} if isinstance(derive, dict) else {}
+    if spec.get("where") is not None:
+        expressions["where"] = spec["where"]
+    for key, text in expressions.items():  # checked here, before any file is read
+        try:
+            parse_expression(text, where=f"{where}.{key}")
+        except ExpressionError as exc:
+            raise MappingError(str(exc)) from None
     if spec.get("decimal") not in (None, ",", "."):
         raise MappingError(f"{where}.decimal: expected ',' or '.', got {spec['decimal']!r}")
 
