@@ -142,6 +142,7 @@ def _demo(args) -> int:
 def _validate(args) -> int:
     from workbench.data.dataset import load
     from workbench.data.quality import summary_text
+    from workbench.exports import write_csv
 
     as_of = _date_option(args.as_of, "--as-of")
     if as_of is _BAD:
@@ -150,7 +151,7 @@ def _validate(args) -> int:
     _out(summary_text(crm))
     if args.rejects is not None:
         try:  # with a BOM, so that Excel shows accents
-            crm.rejects.to_csv(args.rejects, index=False, encoding="utf-8-sig")
+            write_csv(crm.rejects, args.rejects)
         except OSError as exc:
             _err(f"cannot write the rejects to {args.rejects}: {exc.strerror}")
             return EXIT_USAGE
