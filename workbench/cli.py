@@ -5,7 +5,10 @@ Exit codes (stable, for cron and CI):
 - 0: success (``validate``: the source loaded; rejected rows are listed but not fatal unless ``--strict``);
 - 1: some report failed (``run``), or rows were rejected with ``validate --strict``;
 - 2: bad usage: unknown option or parameter, bad schedule or mapping file;
-- 3: a fatal data problem: a file that cannot be read, a required column missing.
+- 3: a fatal data problem: a file that cannot be read, a required column missing;
+- 4: the system refused a write or a read (read-only folder, disk full, name too long, no
+  permission): the message names the file; no partial file is left as a result;
+- 130: interrupted (Ctrl-C, or SIGTERM for ``run``, which then marks unfinished reports cancelled).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ __all__ = ["main"]
 
 log = logging.getLogger("workbench")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA, EXIT_OS, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--as-of", help="analysis date: later dates are impossible (YYYY-MM-DD)")
     val.add_argument("--rejects", type=Path, help="write the rejects (one line per problem) to this CSV")
     val.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+    val.add_argument("--allow-outside", action="store_true",
+                     help="let the mapping's file: read outside the data folder")
 
     run = sub.add_parser("run", help="execute notebooks headless and render HTML reports")
     run.add_argument("notebooks", nargs="*", help="notebook names (e.g. 00_data_quality); none = all")
@@ -82,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--grid", default="", help="YAML scoring grid (default: data/grids/default_grid.yml)")
     rfm.add_argument("--bins", type=int, default=5, help="quantile bins per dimension (default 5)")
     rfm.add_argument("--seed", type=int, default=42, help="demo data only: seed (default 42)")
+    rfm.add_argument("--allow-outside", action="store_true",
+                     help="let the mapping's file: read outside the data folder")
     return parser
 
 
@@ -106,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceError, ContractError) as exc:
         _err(f"data error: {exc}")
         return EXIT_DATA
+    except OSError as exc:  # read-only folder, disk full, name too long: a message, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        _err(f"system error: {where}{exc.strerror or exc}")
+        return EXIT_OS
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
 
 
 def _err(message: str) -> None:
@@ -147,7 +161,7 @@ def _validate(args) -> int:
     as_of = _date_option(args.as_of, "--as-of")
     if as_of is _BAD:
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, allow_outside=args.allow_outside)
     _out(summary_text(crm))
     if args.rejects is not None:
         try:  # with a BOM, so that Excel shows accents
@@ -249,7 +263,8 @@ def _rfm(args) -> int:
     except ValueError as exc:  # a bad date, or rfm.GridError
         _err(f"usage error: {exc}")
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
+               allow_outside=args.allow_outside)
     try:
         result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
     except rfm.GridError as exc:

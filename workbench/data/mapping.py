@@ -35,10 +35,9 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from workbench.data.contract import CONTRACT, DTYPES, TABLE_ORDER
 from workbench.data.expressions import ExpressionError, parse_expression
+from workbench.data.limits import load_yaml
 
 __all__ = ["MappingError", "TableMapping", "Mapping", "load_mapping"]
 
@@ -107,10 +106,9 @@ def load_mapping(path: str | Path) -> Mapping:
     path = Path(path)
     if not path.exists():
         raise MappingError(f"{path}: mapping file not found")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML: {exc}") from exc
+    if not path.is_file():
+        raise MappingError(f"{path}: not a file; give the mapping's .yml file")
+    doc = load_yaml(path, error=MappingError) or {}
     return parse_mapping(doc, origin=str(path), path=path)
 
 

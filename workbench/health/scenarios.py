@@ -142,9 +142,9 @@ class Scenarios:
                                     "empty for the defaults)")
         if path.suffix.lower() == ".csv":
             return cls(pd.read_csv(path).to_dict("records"), source=str(path))
-        import yaml
+        from workbench.data.limits import load_yaml
 
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = load_yaml(path, error=ValueError)
         if not isinstance(spec, dict) or not isinstance(spec.get("scenarios"), list):
             raise ValueError(f"{path}: expected a 'scenarios:' list of {{{', '.join(COLUMNS)}}}")
         return cls(spec["scenarios"], source=str(path))

@@ -105,9 +105,14 @@ class SegmentRules:
             return cls(None, bins=bins)
         if isinstance(segments, list):
             return cls(segments, bins=bins, source="segment list")
-        import yaml
+        from pathlib import Path
 
-        spec = yaml.safe_load(open(segments, encoding="utf-8"))  # noqa: SIM115 - short read
+        from workbench.data.limits import load_yaml
+
+        if not Path(segments).is_file():
+            raise GridError(f"segments file {segments} not found (give a YAML file with a "
+                            "'segments:' list, or '' for the default segments)")
+        spec = load_yaml(segments, error=GridError)
         if not isinstance(spec, dict) or "segments" not in spec:
             return cls(None, bins=bins)
         return cls(spec["segments"], bins=bins, source=str(segments))
