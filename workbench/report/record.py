@@ -103,13 +103,19 @@ def _versions() -> dict[str, str | None]:
 
 def write_json(path: Path, content: Any) -> None:
     """Indented UTF-8 JSON; what JSON cannot hold is written as its ``str``."""
-    path.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n")
+    from workbench.exports import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def record(
-    job: Job, nb, html: Path, started: str, duration: float, error: dict | None
+    job: Job, nb, html: Path, started: str, duration: float, error: dict | None,
+    *, into: Path | None = None,
 ) -> ReportResult:
-    """Write the report's summary and manifest; drop its ``output_dir`` if it stayed empty."""
+    """Write the report's summary and manifest (in `into`, default the run folder); drop its
+    ``output_dir`` if it stayed empty."""
+    into = into or job.out_dir
     status = "failed" if error else "ok"
     figures = collect_figures(nb)
     exports = []
@@ -119,11 +125,11 @@ def record(
         if not exports:
             folder.rmdir()
     write_json(
-        job.out_dir / f"{job.name}.summary.json",
+        into / f"{job.name}.summary.json",
         {"report": job.name, "status": status, "error": error, "figures": figures},
     )
     write_json(
-        job.out_dir / f"{job.name}.manifest.json",
+        into / f"{job.name}.manifest.json",
         _manifest(job, status, error, started=started, duration=duration, exports=exports),
     )
     return ReportResult(
@@ -164,7 +170,10 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
 
     title = f"Reports: {result.out_dir.name}"
     page = render.index_page(result.reports, title=title, created=started)
-    result.index.write_text(page, encoding="utf-8")
+    from workbench.exports import atomic_path
+
+    with atomic_path(result.index) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     reports = [
         dataclasses.asdict(r) | {"notebook": str(r.notebook), "html": r.html.name,
                                  "pdf": r.pdf.name if r.pdf else None}

@@ -216,6 +216,7 @@ table {{ border-collapse: collapse; }}
 th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
 .ok {{ color: #1b5e20; font-weight: bold; }}
 .failed {{ color: #fff; background: #b00020; font-weight: bold; }}
+.cancelled {{ color: #fff; background: #6b6b6b; font-weight: bold; }}
 code {{ white-space: pre-wrap; }}
 </style></head>
 <body>
@@ -248,16 +249,19 @@ def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
         pdf = getattr(r, "pdf", None)
         pdf_link = (f' · <a href="{html.escape(quote(pdf.name), quote=True)}">PDF</a>'
                     if pdf else "")
+        link = html.escape(r.name) if r.status == "cancelled" else \
+            f'<a href="{href}">{html.escape(r.name)}</a>{pdf_link}'
         rows.append(
-            f'<tr><td><a href="{href}">{html.escape(r.name)}</a>{pdf_link}</td>'
+            f"<tr><td>{link}</td>"
             f'<td class="{html.escape(r.status)}">{html.escape(r.status)}</td>'
             f"<td>{r.duration_s:.1f} s</td><td>{html.escape(r.notebook.name)}</td>"
             f"<td>{params}</td><td>{_value_html(r.error) if r.error else ''}</td></tr>"
         )
-    failed = sum(r.status != "ok" for r in reports)
+    failed = sum(r.status not in ("ok", "cancelled") for r in reports)
+    cancelled = sum(r.status == "cancelled" for r in reports)
     body = (
         f"<h1>{html.escape(title)}</h1><p>{html.escape(created)}: {len(rows)} report(s), "
-        f"{failed} failed.</p><table><thead><tr><th>Report</th><th>Status</th><th>Duration</th>"
+        f"{failed} failed{f', {cancelled} cancelled' if cancelled else ''}.</p><table><thead><tr><th>Report</th><th>Status</th><th>Duration</th>"
         "<th>Notebook</th><th>Parameters</th><th>Error</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )

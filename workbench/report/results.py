@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED_REPORTS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED_REPORTS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 SHARED_PARAMETERS = frozenset({"data", "mapping", "as_of", "output_dir", "seed"})
 SUMMARY_MIMETYPE = "application/vnd.crm-workbench.summary+json"
 DEFAULT_NOTEBOOKS_DIR = Path("notebooks")
@@ -29,7 +29,7 @@ class ReportResult:
     name: str
     notebook: Path
     html: Path
-    status: str  # "ok" | "failed"
+    status: str  # "ok" | "failed" | "cancelled" (the run was interrupted before it finished)
     duration_s: float
     parameters: dict[str, Any]
     error: str | None = None
@@ -54,6 +54,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if any(r.status == "cancelled" for r in self.reports):
+            return EXIT_CANCELLED
         return EXIT_OK if self.ok else EXIT_FAILED_REPORTS
 
 
