@@ -69,8 +69,9 @@ def summary_bundle(figures: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: jsonable(v, k) for k, v in figures.items()}
 
     def cell(v: Any) -> str:
-        text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+        from workbench.display import escape_markdown
+
+        return escape_markdown(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)
 
     rows = "\n".join(f"| {cell(k)} | {cell(v)} |" for k, v in values.items())
     return {

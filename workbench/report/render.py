@@ -54,10 +54,10 @@ _WIDGET_MIMETYPES = (
 
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "img":
-        # Raster data URIs (notebook attachments) and http(s)/relative sources; never SVG data
-        # URIs or javascript:. bleach still checks the protocol after this filter.
+        # Raster data URIs only (figures, notebook attachments): a report loads nothing from the
+        # network (no tracking image from a data value), and never SVG data URIs or javascript:.
         if name == "src":
-            return not value.lower().startswith("data:") or bool(_RASTER_DATA_URI.match(value))
+            return bool(_RASTER_DATA_URI.match(value))
         return name in _IMG_ATTRIBUTES
     return name in _ATTRIBUTES.get(tag, _COMMON_ATTRIBUTES)
 
@@ -174,8 +174,24 @@ def _quiet_alt_text_warning() -> None:
         log.addFilter(_NoAltTextWarning())
 
 
+_OFFLINE_TEMPLATE = "workbench_offline.html.j2"
+
+
+def _offline_loader():
+    """nbconvert's ``lab`` page without what it loads from the network: require.js, MathJax,
+    mermaid and the widget renderer come from CDNs (the page holds customer data, and must open
+    offline); its CSS is already inline, its icons data URIs."""
+    import jinja2
+
+    blocks = ("html_head_js_requirejs", "jupyter_widgets", "html_head_js_mathjax",
+              "html_head_js_mermaidjs")
+    return jinja2.DictLoader({_OFFLINE_TEMPLATE: "{%- extends 'index.html.j2' -%}\n" + "\n".join(
+        f"{{%- block {b} -%}}{{%- endblock {b} -%}}" for b in blocks)})
+
+
 def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
-    """Render an executed notebook to sanitised HTML with nbconvert's ``lab`` template.
+    """Render an executed notebook to sanitised, self-contained HTML (nbconvert's ``lab``
+    template without its network scripts: nothing is fetched when the page opens).
 
     Parameters
     ----------
@@ -198,6 +214,8 @@ def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
     _quiet_alt_text_warning()
     exporter = HTMLExporter(
         template_name="lab",
+        template_file=_OFFLINE_TEMPLATE,
+        extra_loaders=[_offline_loader()],
         sanitize_html=True,
         filters={"clean_html": clean_html},
         exclude_input=not show_code,
