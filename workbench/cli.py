@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--as-of", help="analysis date: later dates are impossible (YYYY-MM-DD)")
     val.add_argument("--rejects", type=Path, help="write the rejects (one line per problem) to this CSV")
     val.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+    val.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
     val.add_argument("--allow-outside", action="store_true",
                      help="let the mapping's file: read outside the data folder")
 
@@ -67,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--today", default=None,
                      help="the run's date (YYYY-MM-DD) for relative dates such as "
                           "'as_of: end of last month' (default: today); replays a past run")
+    run.add_argument("--pseudonymise", action="store_true",
+                     help="every report and export with keyed-hash customer ids and no names, "
+                          "e-mails, phones or addresses (sets the notebooks' pseudonymise parameter)")
 
     sch = sub.add_parser("schedule", help="print (or install) a crontab line or systemd timer "
                                           "that runs a schedule")
@@ -87,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--grid", default="", help="YAML scoring grid (default: data/grids/default_grid.yml)")
     rfm.add_argument("--bins", type=int, default=5, help="quantile bins per dimension (default 5)")
     rfm.add_argument("--seed", type=int, default=42, help="demo data only: seed (default 42)")
+    rfm.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
     rfm.add_argument("--allow-outside", action="store_true",
                      help="let the mapping's file: read outside the data folder")
     return parser
@@ -161,7 +166,8 @@ def _validate(args) -> int:
     as_of = _date_option(args.as_of, "--as-of")
     if as_of is _BAD:
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of, allow_outside=args.allow_outside)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, allow_outside=args.allow_outside,
+               pseudonymise=args.pseudonymise)
     _out(summary_text(crm))
     if args.rejects is not None:
         try:  # with a BOM, so that Excel shows accents
@@ -183,6 +189,15 @@ def _run(args) -> int:
     try:
         parameters = report.load_parameters_file(args.parameters) if args.parameters else {}
         parameters.update(report.parse_parameter_pairs(args.parameter))
+        if args.pseudonymise:
+            import os
+            import secrets
+
+            from workbench.data.privacy import KEY_VARIABLE
+
+            parameters["pseudonymise"] = True
+            # one key for the whole run, inherited by its kernels: pseudonyms match across reports
+            os.environ.setdefault(KEY_VARIABLE, secrets.token_hex(32))
         if args.schedule:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
@@ -264,7 +279,7 @@ def _rfm(args) -> int:
         _err(f"usage error: {exc}")
         return EXIT_USAGE
     crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
-               allow_outside=args.allow_outside)
+               allow_outside=args.allow_outside, pseudonymise=args.pseudonymise)
     try:
         result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
     except rfm.GridError as exc:

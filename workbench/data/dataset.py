@@ -115,6 +115,7 @@ def load(
     seed: int = 42,
     demo_customers: int | None = None,
     allow_outside: bool = False,
+    pseudonymise: bool = False,
 ) -> CRMData:
     """Load and validate a CRM source.
 
@@ -135,7 +136,20 @@ def load(
     allow_outside
         Let a mapping's ``file:`` read outside the data folder (``..``, an absolute path, a
         symbolic link elsewhere): refused by default, since mappings travel between people.
+    pseudonymise
+        Replace customer ids by keyed hashes and drop names, e-mails, phones and addresses
+        (:mod:`workbench.data.privacy`), in the tables, the rejects and the rejected rows.
     """
+    crm = _load(data, mapping=mapping, as_of=as_of, tables=tables, seed=seed,
+                demo_customers=demo_customers, allow_outside=allow_outside)
+    if pseudonymise:
+        from workbench.data.privacy import pseudonymise as _pseudonymise
+
+        crm = _pseudonymise(crm)
+    return crm
+
+
+def _load(data, *, mapping, as_of, tables, seed, demo_customers, allow_outside) -> CRMData:
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else None
     if str(data) == DEMO:
         return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables)

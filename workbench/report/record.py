@@ -156,6 +156,8 @@ def _manifest(job: Job, status: str, error: dict | None, *, started, duration, e
         "data_fingerprint": job.fingerprints.get("data"),
         "mapping_fingerprint": job.fingerprints.get("mapping"),
         "seed": job.parameters.get("seed"),
+        # customer ids as keyed hashes, no names, e-mails, phones or addresses (data/privacy.py)
+        "pseudonymised": bool(job.parameters.get("pseudonymise", False)),
         "versions": _versions(),
         "kernel": job.kernel_name or sys.executable,
         "started": started,
