@@ -173,7 +173,7 @@ def _validate(args) -> int:
         try:  # with a BOM, so that Excel shows accents
             write_csv(crm.rejects, args.rejects)
         except OSError as exc:
-            _err(f"cannot write the rejects to {args.rejects}: {exc.strerror}")
+            _err(f"cannot write the rejects to {args.rejects}: {exc.strerror or exc}")
             return EXIT_USAGE
         _out(f"rejects written to {args.rejects}")
     return EXIT_FAILED if (args.strict and not crm.ok) else EXIT_OK

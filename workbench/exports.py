@@ -8,6 +8,8 @@ Every CSV the project writes goes through :func:`write_csv`:
   ``'=HYPERLINK(...)``). Numbers, dates and yes/no columns are untouched, and so is a text cell
   that is a plain number (``-12.5``). ``neutralise=False`` writes the cells as they are (for a
   program that reads the file back, never for a file opened in a spreadsheet).
+- **No cell split into rows**: records end with CRLF (RFC 4180), so a text cell holding a line
+  break is quoted, and the text after the break cannot start a row of its own.
 - **No half-written file**: each file is written under a temporary name beside its target and
   renamed when complete (:func:`atomic_path`), so a killed run or a full disk leaves the previous
   file, or none, never a truncated one.
@@ -81,8 +83,12 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, neutralise: bool = True,
     """
     path = Path(path)
     out = neutralise_formulas(frame) if neutralise else frame
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False, encoding="utf-8-sig" if bom else "utf-8", **options)
+        # CRLF ends records (RFC 4180), so a cell holding a bare CR or LF is quoted: unquoted, a
+        # spreadsheet would start a new row there, and "\r=1+1" would become a formula
+        out.to_csv(tmp, index=False, encoding="utf-8-sig" if bom else "utf-8",
+                   lineterminator="\r\n", **options)
     return path
 
 

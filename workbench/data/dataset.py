@@ -229,7 +229,7 @@ def _read_mapped(path: Path, folder: Path, spec: TableMapping, *, allow_outside:
             raise MappingError(f"mapping for {spec.table}: say which file holds it (file:)")
     else:
         file = confine(spec.file, folder, allow_outside=allow_outside, error=MappingError,
-                       where=f"mapping for {spec.table}: file")
+                       where=f"{spec.origin or 'mapping for ' + spec.table}.file")
         if file.is_dir():
             raise MappingError(f"mapping for {spec.table}: file {spec.file!r} is a folder; name a file in it")
     return read_raw(file, sep=spec.sep, encoding=spec.encoding, header=spec.header,

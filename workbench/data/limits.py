@@ -104,6 +104,8 @@ def confine(file: str | Path, folder: str | Path, *, allow_outside: bool = False
     ``allow_outside=True`` is the user's explicit permission to read elsewhere.
     """
     folder = Path(folder)
+    if "\0" in str(file):
+        raise error(f"{where}: {str(file)!r} holds a NUL character; name a file of the data folder")
     path = folder / file
     if allow_outside:
         return path

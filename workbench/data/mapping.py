@@ -76,6 +76,8 @@ class TableMapping:
     rows: list[dict] | None = None
     #: Also take file columns already named after contract columns (ignoring case and spaces).
     match_names: bool = True
+    #: Where the mapping comes from (``m.yml: tables.orders``), for messages.
+    origin: str = ""
 
 
 @dataclass
@@ -160,7 +162,9 @@ def _check_shapes(spec: dict, where: str) -> None:
     rows = spec.get("rows")
     if rows is not None and (not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)):
         raise MappingError(f"{where}.rows: expected a list of rows, each 'column: value' entries")
-    for key in ("where", "file", "table", "encoding", "date_format", "decimal", "thousands"):
+    for key in ("where", "file", "table", "encoding", "date_format", "decimal", "thousands", "sep", "sheet"):
+        if key == "sheet" and isinstance(spec.get(key), int) and not isinstance(spec[key], bool):
+            continue
         if spec.get(key) is not None and not isinstance(spec[key], str):
             raise MappingError(f"{where}.{key}: expected text, got {spec[key]!r}")
     derive = spec.get("derive")
@@ -231,4 +235,5 @@ def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
         unpivot=unpivot,
         rows=spec.get("rows"),
         match_names=_flag(spec.get("match_names", True), f"{where}.match_names"),
+        origin=where,
     )

@@ -101,6 +101,11 @@ def _evaluate(expression: str, typed: pd.DataFrame, rows: pd.Series, where: str)
         raise MappingError(str(exc)) from None
 
 
+def _where(mapping: TableMapping, key: str, file: str) -> str:
+    """``m.yml: tables.orders.where (orders.csv)``: the mapping file and key, and the data file."""
+    return f"{mapping.origin}.{key} ({file})" if mapping.origin else f"{file}: {key}"
+
+
 def apply_constants_and_derive(typed, table, mapping, file, rows: pd.Series):
     """Mapping constants and expressions; `rows` is each record's number in the source file."""
     if mapping is not None:
@@ -109,7 +114,7 @@ def apply_constants_and_derive(typed, table, mapping, file, rows: pd.Series):
                                         table.column(col), typed.index)
         if mapping.derive:
             for col, expr in mapping.derive.items():
-                value = _evaluate(expr, typed, rows, f"{file}: derive {col}")
+                value = _evaluate(expr, typed, rows, _where(mapping, f"derive.{col}", file))
                 typed[col] = coerce_derived(value, table.column(col), typed.index)
     for col, expr in table.derivable.items():
         if col not in typed and {"quantity", "unit_price"} <= set(typed):
@@ -121,7 +126,7 @@ def apply_constants_and_derive(typed, table, mapping, file, rows: pd.Series):
 def where_mask(typed: pd.DataFrame, mapping: TableMapping | None, file: str, rows: pd.Series) -> pd.Series:
     if mapping is None or not mapping.where:
         return pd.Series(True, index=typed.index)
-    keep = _evaluate(mapping.where, typed, rows, f"{file}: where")
+    keep = _evaluate(mapping.where, typed, rows, _where(mapping, "where", file))
     if isinstance(keep, bool):
         return pd.Series(keep, index=typed.index)
     if not isinstance(keep, pd.Series) or not pd.api.types.is_bool_dtype(keep.dtype):
