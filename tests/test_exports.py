@@ -80,3 +80,19 @@ def test_rfm_export_and_rejects_carry_no_formula(tmp_path):
             for cell in line.split(","):
                 assert not cell.strip('"').startswith(("=", "+", "@")), (path.name, line)
     assert "'=HYPERLINK(1)" in (out / "rfm.csv").read_text()
+
+
+def test_cli_export_on_a_full_disk_is_exit_4_and_leaves_no_file(tmp_path, monkeypatch, capsys):
+    import os
+
+    from workbench import cli
+
+    def full(src, dst, *args, **kwargs):
+        raise OSError(28, "No space left on device", str(dst))
+
+    monkeypatch.setattr(os, "replace", full)
+    out = tmp_path / "out" / "rfm.csv"
+    code = cli.main(["rfm", "--data", "demo", "--as-of", "2025-12-31", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_OS and "No space left on device" in err and "rfm.csv" in err
+    assert list(out.parent.iterdir()) == []

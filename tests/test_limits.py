@@ -93,3 +93,11 @@ def test_a_folder_named_as_file_is_a_clear_error(tmp_path):
     mapping.write_text("tables:\n  orders:\n    file: sub\n")
     with pytest.raises(MappingError, match="'sub' is a folder"):
         wb.load(tmp_path, mapping=mapping)
+
+
+def test_a_yaml_error_does_not_quote_the_file(tmp_path):
+    path = tmp_path / "shadow"
+    path.write_text("root:$6$secret-hash:19000:0:99999:7:::\n  bad: [indent\n")
+    with pytest.raises(LimitError, match=r"shadow: not valid YAML at line \d+, column \d+") as err:
+        load_yaml(path)
+    assert "secret-hash" not in str(err.value)

@@ -53,8 +53,12 @@ def load_yaml(path: str | Path, *, error: type[Exception] = LimitError, text: st
         return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        raise error(f"{path}: not valid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # said without the file's text (it may not be a YAML file at all)
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = getattr(exc, "problem", None) or type(exc).__name__
+        context = getattr(exc, "context", None)
+        raise error(f"{path}: not valid YAML{at}: {what}{f' ({context})' if context else ''}") from None
     except RecursionError:
         raise error(f"{path}: nested too deeply to be a settings file") from None
 
