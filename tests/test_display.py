@@ -8,6 +8,7 @@ import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from workbench.display import escape_markdown
+from workbench.personas import text as T
 from workbench.personas.cards import PersonaCard, PersonaCards
 from workbench.report import record
 
@@ -26,14 +27,22 @@ def test_escaped_markdown_renders_as_the_same_text(value):
 def test_persona_cards_escape_every_value_from_the_data():
     card = PersonaCard(id="P1", name=HOSTILE[0], customers=10, share_pct=50.0, revenue_share_pct=None,
                        revenue_per_customer=None,
-                       traits=[{"sentence": f"60 % buy {v}", "feature": "x"} for v in HOSTILE],
-                       contrasts=[HOSTILE[1]])
+                       traits=[{"sentence": T.categorical_sentence("channel", "channel", v, 0.6, 0.2),
+                                "feature": "channel"} for v in HOSTILE])
     html = markdown2html_mistune(PersonaCards([card]).to_markdown(title=HOSTILE[2]))
     links = re.findall(r'<a [^>]*href="([^"]*)"', html)
     assert all(href.startswith("#") for href in links), links  # only the headings' own anchors
     assert "<img" not in html and "<script" not in html
     assert "tracker.example/p.gif" in html  # shown, as text
     assert "<strong>10 customers (50 %)</strong>" in html  # the card's own Markdown still works
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_drill_down_and_numeric_sentences_escape_data(value):
+    for text in (T.who("channel", value), T.who("persona", "P1", {"P1": value}),
+                 T.numeric_sentence("spend_share", f"spend_share={value}", 0.5, 0.2)):
+        html = markdown2html_mistune(f"- {text}")
+        assert "<a " not in html and "<img" not in html and "<script" not in html, html
 
 
 def test_published_figures_are_escaped_in_the_summary_table():

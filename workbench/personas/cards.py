@@ -142,9 +142,10 @@ class PersonaCard:
         if self.stability:
             head += (f" · stability: {md(self.stability['verdict'])} (bootstrap Jaccard "
                      f"{self.stability['jaccard']:.2f}, ARI {self.stability['ari']:.2f})")
-        lines = [head, ""] + [f"- {md(s)}" for s in self.sentences]
+        # sentences and contrasts escape the data they quote when they are worded (text.py)
+        lines = [head, ""] + [f"- {s}" for s in self.sentences]
         if self.contrasts:
-            lines += ["", "*In contrast with the base:* " + "; ".join(map(md, self.contrasts)) + "."]
+            lines += ["", "*In contrast with the base:* " + "; ".join(self.contrasts) + "."]
         return "\n".join(lines)
 
 
