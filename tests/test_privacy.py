@@ -66,3 +66,14 @@ def test_cli_rfm_export_pseudonymised(folder, capsys):
     assert code == 0, capsys.readouterr().err
     ids = pd.read_csv(out, dtype=str)["customer_id"]
     assert ids.str.startswith("p_").all() and not ids.isin(["C1", "C2", "C3"]).any()
+
+
+def test_the_manifest_records_pseudonymisation(tmp_path):
+    from workbench.report.plan import Job
+    from workbench.report.record import _manifest
+
+    job = Job("r", tmp_path / "r.ipynb", tmp_path, {"pseudonymise": True}, {"pseudonymise": True, "seed": 1},
+              {}, False, None, None)
+    assert _manifest(job, "ok", None, started="t", duration=1.0, exports=[])["pseudonymised"] is True
+    job = Job("r", tmp_path / "r.ipynb", tmp_path, {}, {"seed": 1}, {}, False, None, None)
+    assert _manifest(job, "ok", None, started="t", duration=1.0, exports=[])["pseudonymised"] is False

@@ -244,8 +244,9 @@ def _pool(jobs: list[Job], results: dict, bar, workers: int) -> None:
                 results[job.name] = _record_crash(job, exc)
             bar.update()
             bar.set_postfix(failed=sum(r.status != "ok" for r in results.values()))
-    except BaseException:
+    except BaseException:  # cancelled, or the runner itself failed (disk full...)
         pool.shutdown(wait=False, cancel_futures=True)  # queued reports never start
+        stop_children()  # and no worker or kernel outlives the runner
         raise
     pool.shutdown()
 
