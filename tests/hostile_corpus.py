@@ -190,8 +190,8 @@ def _formula_cases() -> list[Case]:
         files = {"customers.csv": customers, "orders.csv": orders}
         cases.append(Case(f"formula_rfm_{i}", files, _rfm(False), OK, "customers scored",
                           exports=["out/rfm.csv"]))
-        cases.append(Case(f"formula_rejects_{i}", files, _validate(False, "--rejects", "{d}/out/rejects.csv"),
-                          OK, "rejects written", exports=["out/rejects.csv"]))
+        cases.append(Case(f"formula_rejects_{i}", files, _validate(False, "--rejects", "{d}/rejects.csv"),
+                          OK, "rejects written", exports=["rejects.csv"]))
     return cases
 
 

@@ -83,7 +83,6 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, neutralise: bool = True,
     """
     path = Path(path)
     out = neutralise_formulas(frame) if neutralise else frame
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         # CRLF ends records (RFC 4180), so a cell holding a bare CR or LF is quoted: unquoted, a
         # spreadsheet would start a new row there, and "\r=1+1" would become a formula
