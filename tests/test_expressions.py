@@ -120,3 +120,20 @@ def test_mapping_where_and_derive_still_work(tmp_path):
                        "    derive: {amount: quantity * unit_price}\n    where: grp != 'control'\n")
     orders = wb.load(tmp_path, mapping=mapping)["orders"]
     assert orders["amount"].tolist() == [3.0]
+
+
+def test_a_scenario_unless_runs_nothing(tmp_path):
+    import numpy as np
+
+    from workbench.health.scenarios import Scenarios
+
+    marker = tmp_path / "pwned"
+    rows = [{"scenario": "a", "condition": "True", "action": "x", "channel": "email", "cooldown_days": 1},
+            {"scenario": "b", "condition": "True", "action": "y", "channel": "email", "cooldown_days": 1,
+             "after": "a", "unless": f"open('{marker}', 'w')"}]
+    health = pd.DataFrame({"purchases": [1, 2]})
+    with pytest.raises(ValueError, match="scenario 'b': unless: .*'open' is not one of the functions"):
+        Scenarios(rows).stops(health, "b", np.zeros(2, bool))
+    assert not marker.exists()
+    rows[1]["unless"] = "purchased or purchases >= 2"
+    assert Scenarios(rows).stops(health, "b", np.array([True, False])).tolist() == [True, True]
