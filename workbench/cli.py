@@ -5,7 +5,10 @@ Exit codes (stable, for cron and CI):
 - 0: success (``validate``: the source loaded; rejected rows are listed but not fatal unless ``--strict``);
 - 1: some report failed (``run``; a report with status ``warnings`` ran to the end: exit 0), or rows were rejected with ``validate --strict``;
 - 2: bad usage: unknown option or parameter, bad schedule or mapping file;
-- 3: a fatal data problem: a file that cannot be read, a required column missing.
+- 3: a fatal data problem: a file that cannot be read, a required column missing;
+- 4: the system refused a write or a read (read-only folder, disk full, name too long, no
+  permission): the message names the file; no partial file is left as a result;
+- 130: interrupted (Ctrl-C, or SIGTERM for ``run``, which then marks unfinished reports cancelled).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ __all__ = ["main"]
 
 log = logging.getLogger("workbench")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA, EXIT_OS, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--as-of", help="analysis date: later dates are impossible (YYYY-MM-DD)")
     val.add_argument("--rejects", type=Path, help="write the rejects (one line per problem) to this CSV")
     val.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+    val.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
+    val.add_argument("--allow-outside", action="store_true",
+                     help="let the mapping's file: read outside the data folder")
 
     run = sub.add_parser("run", help="execute notebooks headless and render HTML reports")
     run.add_argument("notebooks", nargs="*", help="notebook names (e.g. 00_data_quality); none = all")
@@ -66,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--today", default=None,
                      help="the run's date (YYYY-MM-DD) for relative dates such as "
                           "'as_of: end of last month' (default: today); replays a past run")
+    run.add_argument("--pseudonymise", action="store_true",
+                     help="every report and export with keyed-hash customer ids and no names, "
+                          "e-mails, phones or addresses (sets the notebooks' pseudonymise parameter)")
 
     sch = sub.add_parser("schedule", help="print (or install) a crontab line or systemd timer "
                                           "that runs a schedule")
@@ -86,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--grid", default="", help="YAML scoring grid (default: data/grids/default_grid.yml)")
     rfm.add_argument("--bins", type=int, default=5, help="quantile bins per dimension (default 5)")
     rfm.add_argument("--seed", type=int, default=42, help="demo data only: seed (default 42)")
+    rfm.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
+    rfm.add_argument("--allow-outside", action="store_true",
+                     help="let the mapping's file: read outside the data folder")
     return parser
 
 
@@ -110,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceError, ContractError) as exc:
         _err(f"data error: {exc}")
         return EXIT_DATA
+    except OSError as exc:  # read-only folder, disk full, name too long: a message, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        _err(f"system error: {where}{exc.strerror or exc}")
+        return EXIT_OS
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
 
 
 def _err(message: str) -> None:
@@ -152,17 +171,19 @@ def _demo(args) -> int:
 def _validate(args) -> int:
     from workbench.data.dataset import load
     from workbench.data.quality import summary_text
+    from workbench.exports import write_csv
 
     as_of = _date_option(args.as_of, "--as-of")
     if as_of is _BAD:
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, allow_outside=args.allow_outside,
+               pseudonymise=args.pseudonymise)
     _out(summary_text(crm))
     if args.rejects is not None:
         try:  # with a BOM, so that Excel shows accents
-            crm.rejects.to_csv(args.rejects, index=False, encoding="utf-8-sig")
+            write_csv(crm.rejects, args.rejects)
         except OSError as exc:
-            _err(f"cannot write the rejects to {args.rejects}: {exc.strerror}")
+            _err(f"cannot write the rejects to {args.rejects}: {exc.strerror or exc}")
             return EXIT_USAGE
         _out(f"rejects written to {args.rejects}")
     return EXIT_FAILED if (args.strict and not crm.ok) else EXIT_OK
@@ -178,6 +199,15 @@ def _run(args) -> int:
     try:
         parameters = report.load_parameters_file(args.parameters) if args.parameters else {}
         parameters.update(report.parse_parameter_pairs(args.parameter))
+        if args.pseudonymise:
+            import os
+            import secrets
+
+            from workbench.data.privacy import KEY_VARIABLE
+
+            parameters["pseudonymise"] = True
+            # one key for the whole run, inherited by its kernels: pseudonyms match across reports
+            os.environ.setdefault(KEY_VARIABLE, secrets.token_hex(32))
         if args.schedule:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
@@ -260,7 +290,8 @@ def _rfm(args) -> int:
     except ValueError as exc:  # a bad date, or rfm.GridError
         _err(f"usage error: {exc}")
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
+               allow_outside=args.allow_outside, pseudonymise=args.pseudonymise)
     try:
         result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
     except rfm.GridError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.data.contract import CONTRACT, TABLE_ORDER
+from workbench.data.limits import confine
 from workbench.data.mapping import Mapping, MappingError, TableMapping, load_mapping
 from workbench.data.sources import (
     DUCKDB_SUFFIXES,
@@ -113,6 +114,8 @@ def load(
     tables: list[str] | None = None,
     seed: int = 42,
     demo_customers: int | None = None,
+    allow_outside: bool = False,
+    pseudonymise: bool = False,
 ) -> CRMData:
     """Load and validate a CRM source.
 
@@ -131,7 +134,23 @@ def load(
         Load only these tables (default: all that the source has).
     seed, demo_customers
         For ``data="demo"`` only: the generator's seed and size.
+    allow_outside
+        Let a mapping's ``file:`` read outside the data folder (``..``, an absolute path, a
+        symbolic link elsewhere): refused by default, since mappings travel between people.
+    pseudonymise
+        Replace customer ids by keyed hashes and drop names, e-mails, phones and addresses
+        (:mod:`workbench.data.privacy`), in the tables, the rejects and the rejected rows.
     """
+    crm = _load(data, mapping=mapping, as_of=as_of, tables=tables, seed=seed,
+                demo_customers=demo_customers, allow_outside=allow_outside)
+    if pseudonymise:
+        from workbench.data.privacy import pseudonymise as _pseudonymise
+
+        crm = _pseudonymise(crm)
+    return crm
+
+
+def _load(data, *, mapping, as_of, tables, seed, demo_customers, allow_outside) -> CRMData:
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else None
     if str(data) == DEMO or str(data).startswith(DEMO + ":"):
         shape = str(data).partition(":")[2] or None
@@ -145,11 +164,11 @@ def load(
         mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     else:
         mapping = None
-    raws, notes = _discover(path, mapping, tables)
+    raws, notes = _discover(path, mapping, tables, allow_outside=allow_outside)
     return _validate(raws, mapping=mapping, as_of=as_of, source=str(path), notes=notes)
 
 
-def _discover(path: Path, mapping: Mapping | None, only: list[str] | None):
+def _discover(path: Path, mapping: Mapping | None, only: list[str] | None, *, allow_outside: bool = False):
     """The raw tables of a source, by contract name, and notes about what was ignored."""
     notes: list[str] = []
     raws: dict[str, RawTable] = {}
@@ -158,7 +177,7 @@ def _discover(path: Path, mapping: Mapping | None, only: list[str] | None):
         for name, spec in mapping.tables.items():
             if only and name not in only:
                 continue
-            raws[name] = _read_mapped(path, folder, spec)
+            raws[name] = _read_mapped(path, folder, spec, allow_outside=allow_outside)
         if path.is_dir():
             used = {spec.file for spec in mapping.tables.values() if spec.file}
             unused = [f.name for f in find_table_files(path)[0].values() if f.name not in used]
@@ -200,7 +219,7 @@ def _discover(path: Path, mapping: Mapping | None, only: list[str] | None):
     return raws, notes
 
 
-def _read_mapped(path: Path, folder: Path, spec: TableMapping) -> RawTable:
+def _read_mapped(path: Path, folder: Path, spec: TableMapping, *, allow_outside: bool = False) -> RawTable:
     if spec.rows is not None:
         frame = pd.DataFrame([{k: (None if v is None else str(v)) for k, v in r.items()} for r in spec.rows])
         return RawTable(frame.astype("str").where(frame.notna()), "mapping (inline rows)", None, {})
@@ -212,7 +231,10 @@ def _read_mapped(path: Path, folder: Path, spec: TableMapping) -> RawTable:
         else:
             raise MappingError(f"mapping for {spec.table}: say which file holds it (file:)")
     else:
-        file = folder / spec.file
+        file = confine(spec.file, folder, allow_outside=allow_outside, error=MappingError,
+                       where=f"{spec.origin or 'mapping for ' + spec.table}.file")
+        if file.is_dir():
+            raise MappingError(f"mapping for {spec.table}: file {spec.file!r} is a folder; name a file in it")
     return read_raw(file, sep=spec.sep, encoding=spec.encoding, header=spec.header,
                     names=spec.names, skiprows=spec.skiprows, sheet=spec.sheet, table=spec.db_table)
 

@@ -48,7 +48,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.report import guard as _guard
 from workbench.report.dates import resolve_dates as _resolve_dates
+from workbench.report.execute import cancelled_result as _cancelled_result
 from workbench.report.execute import check_kernel as _check_kernel
 from workbench.report.execute import execute_all as _execute_all
 from workbench.report.grid import expand_grid as _expand_grid
@@ -261,12 +263,18 @@ def run(
     Returns
     -------
     RunResult
-        ``.ok`` is False if any report failed; a failed report still has its HTML.
+        ``.ok`` is False if any report failed; a failed report still has its HTML. On SIGINT or
+        SIGTERM, queued reports never start, running kernels and workers are stopped, the
+        unfinished reports are ``cancelled`` in the index and ``exit_code`` is 130.
 
     Raises
     ------
     RunConfigError
-        Before anything runs: unknown notebook or parameter, unconvertible value.
+        Before anything runs: unknown notebook or parameter, unconvertible value, or another
+        run writing into ``out_dir`` (``<out_dir>/.workbench-run.lock``).
+    OSError
+        The system refused a write (read-only folder, disk full): every file is written under a
+        temporary name and renamed when complete, so no partial file is left as a result.
     """
     if isinstance(notebooks, str | Path):
         notebooks = [notebooks]
@@ -285,14 +293,25 @@ def run(
         per_notebook[stem] = _resolve(extra, {}, context["today"])[1]
     jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name, labels, per_notebook)
     chromium = _find_chromium() if pdf else None
-    out.mkdir(parents=True, exist_ok=True)
-    started, t0 = _timestamp(), time.perf_counter()
-    workers = workers or min(2, os.cpu_count() or 1)
-    reports = _execute_all(jobs, workers=workers, progress=progress)
-    if chromium:
-        _print_all(reports, chromium)
-    result = RunResult(out, reports)
-    _write_index(result, started=started, duration_s=time.perf_counter() - t0, context=context)
+    with _guard.run_lock(out):  # a second run into the same folder is refused
+        _guard.clean_staging(out)
+        started, t0 = _timestamp(), time.perf_counter()
+        workers = workers or min(2, os.cpu_count() or 1)
+        try:
+            with _guard.cancel_on_signals():
+                try:
+                    reports = _execute_all(jobs, workers=workers, progress=progress)
+                except _guard.Cancelled:  # between two reports: nothing left running
+                    reports = [_cancelled_result(job) for job in jobs]
+                if chromium:
+                    try:
+                        _print_all([r for r in reports if r.status != "cancelled"], chromium)
+                    except _guard.Cancelled:  # the reports stand; the PDFs not printed are said so
+                        _guard.stop_children()
+            result = RunResult(out, reports)
+            _write_index(result, started=started, duration_s=time.perf_counter() - t0, context=context)
+        finally:  # what an unfinished report left is never presented as a result
+            _guard.clean_staging(out)
     logger.info(
         "%d report(s) in %s, %d failed; index: %s",
         len(reports),

@@ -82,8 +82,9 @@ def summary_bundle(figures: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: jsonable(v, k) for k, v in figures.items()}
 
     def cell(v: Any) -> str:
-        text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+        from workbench.display import escape_markdown
+
+        return escape_markdown(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)
 
     rows = "\n".join(f"| {cell(k)} | {cell(v)} |" for k, v in values.items())
     return {
@@ -166,13 +167,19 @@ def _versions() -> dict[str, str | None]:
 
 def write_json(path: Path, content: Any) -> None:
     """Indented UTF-8 JSON; what JSON cannot hold is written as its ``str``."""
-    path.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n")
+    from workbench.exports import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def record(
-    job: Job, nb, html: Path, started: str, duration: float, error: dict | None
+    job: Job, nb, html: Path, started: str, duration: float, error: dict | None,
+    *, into: Path | None = None,
 ) -> ReportResult:
-    """Write the report's summary and manifest; drop its ``output_dir`` if it stayed empty."""
+    """Write the report's summary and manifest (in `into`, default the run folder); drop its
+    ``output_dir`` if it stayed empty."""
+    into = into or job.out_dir
     warnings = collect_warnings(nb)
     status = status_of(error, warnings)
     figures = collect_figures(nb)
@@ -183,12 +190,12 @@ def record(
         if not exports:
             folder.rmdir()
     write_json(
-        job.out_dir / f"{job.name}.summary.json",
+        into / f"{job.name}.summary.json",
         {"report": job.name, "status": status, "error": error, "warnings": warnings,
          "figures": figures},
     )
     write_json(
-        job.out_dir / f"{job.name}.manifest.json",
+        into / f"{job.name}.manifest.json",
         _manifest(job, status, error, started=started, duration=duration, exports=exports)
         | {"warnings": warnings},
     )
@@ -216,6 +223,8 @@ def _manifest(job: Job, status: str, error: dict | None, *, started, duration, e
         "data_fingerprint": job.fingerprints.get("data"),
         "mapping_fingerprint": job.fingerprints.get("mapping"),
         "seed": job.parameters.get("seed"),
+        # customer ids as keyed hashes, no names, e-mails, phones or addresses (data/privacy.py)
+        "pseudonymised": bool(job.parameters.get("pseudonymise", False)),
         "versions": _versions(),
         "kernel": job.kernel_name or sys.executable,
         "started": started,
@@ -231,7 +240,10 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
 
     title = f"Reports: {result.out_dir.name}"
     page = render.index_page(result.reports, title=title, created=started)
-    result.index.write_text(page, encoding="utf-8")
+    from workbench.exports import atomic_path
+
+    with atomic_path(result.index) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     reports = [
         dataclasses.asdict(r) | {"notebook": str(r.notebook), "html": r.html.name,
                                  "pdf": r.pdf.name if r.pdf else None}

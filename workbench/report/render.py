@@ -54,10 +54,10 @@ _WIDGET_MIMETYPES = (
 
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "img":
-        # Raster data URIs (notebook attachments) and http(s)/relative sources; never SVG data
-        # URIs or javascript:. bleach still checks the protocol after this filter.
+        # Raster data URIs only (figures, notebook attachments): a report loads nothing from the
+        # network (no tracking image from a data value), and never SVG data URIs or javascript:.
         if name == "src":
-            return not value.lower().startswith("data:") or bool(_RASTER_DATA_URI.match(value))
+            return bool(_RASTER_DATA_URI.match(value))
         return name in _IMG_ATTRIBUTES
     return name in _ATTRIBUTES.get(tag, _COMMON_ATTRIBUTES)
 
@@ -184,8 +184,24 @@ def _quiet_alt_text_warning() -> None:
         log.addFilter(_NoAltTextWarning())
 
 
+_OFFLINE_TEMPLATE = "workbench_offline.html.j2"
+
+
+def _offline_loader():
+    """nbconvert's ``lab`` page without what it loads from the network: require.js, MathJax,
+    mermaid and the widget renderer come from CDNs (the page holds customer data, and must open
+    offline); its CSS is already inline, its icons data URIs."""
+    import jinja2
+
+    blocks = ("html_head_js_requirejs", "jupyter_widgets", "html_head_js_mathjax",
+              "html_head_js_mermaidjs")
+    return jinja2.DictLoader({_OFFLINE_TEMPLATE: "{%- extends 'index.html.j2' -%}\n" + "\n".join(
+        f"{{%- block {b} -%}}{{%- endblock {b} -%}}" for b in blocks)})
+
+
 def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
-    """Render an executed notebook to sanitised HTML with nbconvert's ``lab`` template.
+    """Render an executed notebook to sanitised, self-contained HTML (nbconvert's ``lab``
+    template without its network scripts: nothing is fetched when the page opens).
 
     Parameters
     ----------
@@ -208,6 +224,8 @@ def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
     _quiet_alt_text_warning()
     exporter = HTMLExporter(
         template_name="lab",
+        template_file=_OFFLINE_TEMPLATE,
+        extra_loaders=[_offline_loader()],
         sanitize_html=True,
         filters={"clean_html": clean_html},
         exclude_input=not show_code,
@@ -227,6 +245,7 @@ th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertic
 .ok {{ color: #1b5e20; font-weight: bold; }}
 .failed {{ color: #fff; background: #b00020; font-weight: bold; }}
 .warnings {{ color: #e65100; font-weight: bold; }}
+.cancelled {{ color: #fff; background: #6b6b6b; font-weight: bold; }}
 code {{ white-space: pre-wrap; }}
 </style></head>
 <body>
@@ -264,17 +283,21 @@ def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
         pdf = getattr(r, "pdf", None)
         pdf_link = (f' · <a href="{html.escape(quote(pdf.name), quote=True)}">PDF</a>'
                     if pdf else "")
+        link = html.escape(r.name) if r.status == "cancelled" else \
+            f'<a href="{href}">{html.escape(r.name)}</a>{pdf_link}'
         rows.append(
-            f'<tr><td><a href="{href}">{html.escape(r.name)}</a>{pdf_link}</td>'
+            f"<tr><td>{link}</td>"
             f'<td class="{html.escape(r.status)}">{html.escape(r.status)}</td>'
             f"<td>{r.duration_s:.1f} s</td><td>{html.escape(r.notebook.name)}</td>"
             f"<td>{params}</td><td>{_value_html(r.error) if r.error else _warnings_html(r)}</td></tr>"
         )
     failed = sum(r.status == "failed" for r in reports)
     warned = sum(r.status == "warnings" for r in reports)
+    cancelled = sum(r.status == "cancelled" for r in reports)
     body = (
         f"<h1>{html.escape(title)}</h1><p>{html.escape(created)}: {len(rows)} report(s), "
-        f"{failed} failed, {warned} with warnings.</p><table><thead><tr><th>Report</th>"
+        f"{failed} failed, {warned} with warnings"
+        f"{f', {cancelled} cancelled' if cancelled else ''}.</p><table><thead><tr><th>Report</th>"
         "<th>Status</th><th>Duration</th>"
         "<th>Notebook</th><th>Parameters</th><th>Error or warnings</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED_REPORTS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED_REPORTS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 SHARED_PARAMETERS = frozenset({"data", "mapping", "as_of", "output_dir", "seed"})
 SUMMARY_MIMETYPE = "application/vnd.crm-workbench.summary+json"
 WARNINGS_MIMETYPE = "application/vnd.crm-workbench.warnings+json"
@@ -40,7 +40,7 @@ class ReportResult:
     name: str
     notebook: Path
     html: Path
-    status: str  # "ok" | "warnings" | "failed"
+    status: str  # "ok" | "warnings" | "failed" | "cancelled" (the run was interrupted first)
     duration_s: float
     parameters: dict[str, Any]
     error: str | None = None
@@ -67,6 +67,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if any(r.status == "cancelled" for r in self.reports):
+            return EXIT_CANCELLED
         return EXIT_OK if self.ok else EXIT_FAILED_REPORTS
 
 

@@ -217,11 +217,15 @@ def _lines_after(orders, as_of: pd.Timestamp) -> int:
     return int(t.filter(t.order_date.cast("date") > as_of.date()).count().to_pyarrow().as_py())
 
 
-def export(result: RFMResult | pd.DataFrame, path: str | Path) -> Path:
+def export(result: RFMResult | pd.DataFrame, path: str | Path, *, neutralise: bool = True) -> Path:
     """Write the per-customer table (:data:`EXPORT_COLUMNS` present) to CSV or Parquet.
 
-    The format follows the suffix: ``.csv`` (UTF-8, ``.`` decimals) or ``.parquet``.
+    The format follows the suffix: ``.csv`` (UTF-8, ``.`` decimals, text that a spreadsheet would
+    read as a formula neutralised unless ``neutralise=False``: :mod:`workbench.exports`) or
+    ``.parquet``. Written under a temporary name and renamed when complete.
     """
+    from workbench.exports import atomic_path, write_csv
+
     table = result.table if isinstance(result, RFMResult) else result
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):
@@ -232,8 +236,9 @@ def export(result: RFMResult | pd.DataFrame, path: str | Path) -> Path:
             out[col] = out[col].astype("str")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
-        out.to_csv(path, index=False, date_format="%Y-%m-%d")
+        write_csv(out, path, neutralise=neutralise, bom=False, date_format="%Y-%m-%d")
     else:
-        out.to_parquet(path, index=False)
+        with atomic_path(path) as tmp:
+            out.to_parquet(tmp, index=False)
     log.info("wrote %d customers to %s", len(out), path)
     return path
