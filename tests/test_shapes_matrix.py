@@ -46,6 +46,7 @@ MATRIX = {
     # Campaign ROI (04) works on every campaign shape since the campaigns branch; three kinds here
     "no_control_groups": {"04_campaign_roi": []},
     "campaign_aggregates": {"00_data_quality": [], "04_campaign_roi": []},
+    "no_interactions": {"06_customer_journeys": ["This report needs an interactions table"]},
 }
 
 #: (shape, notebook) -> text the warnings banner must hold

@@ -59,6 +59,13 @@ def _only(*names: str) -> Callable[[Tables, pd.Timestamp], Tables]:
     return change
 
 
+def _without(*names: str) -> Callable[[Tables, pd.Timestamp], Tables]:
+    def change(tables: Tables, as_of: pd.Timestamp) -> Tables:
+        return {name: (None if name in names else frame) for name, frame in tables.items()}
+
+    return change
+
+
 def _history(months: int) -> Callable[[Tables, pd.Timestamp], Tables]:
     """Keep what happened in the last `months` months; contacts and campaigns follow."""
 
@@ -206,6 +213,8 @@ def _shapes() -> dict[str, Shape]:
          _survey_only(costs=True)),
         ("survey_only_no_costs", "price survey and products without unit costs only",
          _survey_only(costs=False)),
+        ("no_interactions", "no interactions table (no web visits, clicks, calls...)",
+         _without("interactions")),
     ]
     return {name: Shape(name, text, change) for name, text, change in specs}
 
