@@ -264,7 +264,8 @@ def _rfm(args) -> int:
     _out(result.segment_report.sizes.to_string(index=False))
     for note in [*crm.notes, *result.notes]:
         _out(f"note: {note}")
-    if not crm.ok:
-        _out(f"note: {int(crm.quality['rejected'].sum()):,} rows were rejected at loading "
+    rejected = int(crm.loaded_quality["rejected"].sum())  # the tables scoring read; no others
+    if rejected:
+        _out(f"note: {rejected:,} rows of {', '.join(crm.loaded)} were rejected at loading "
              "(run `workbench validate` for the reasons)")
     return EXIT_OK
