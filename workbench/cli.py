@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--as-of", help="analysis date: later dates are impossible (YYYY-MM-DD)")
     val.add_argument("--rejects", type=Path, help="write the rejects (one line per problem) to this CSV")
     val.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+    val.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB (beyond it the engine spills to disk)")
 
     run = sub.add_parser("run", help="execute notebooks headless and render HTML reports")
     run.add_argument("notebooks", nargs="*", help="notebook names (e.g. 00_data_quality); none = all")
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--grid", default="", help="YAML scoring grid (default: data/grids/default_grid.yml)")
     rfm.add_argument("--bins", type=int, default=5, help="quantile bins per dimension (default 5)")
     rfm.add_argument("--seed", type=int, default=42, help="demo data only: seed (default 42)")
+    rfm.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB (beyond it the engine spills to disk)")
     return parser
 
 
@@ -146,7 +148,7 @@ def _validate(args) -> int:
     as_of = _date_option(args.as_of, "--as-of")
     if as_of is _BAD:
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, memory_limit=args.memory_limit).load_all()
     _out(summary_text(crm))
     if args.rejects is not None:
         try:  # with a BOM, so that Excel shows accents
@@ -248,7 +250,7 @@ def _rfm(args) -> int:
     except ValueError as exc:  # a bad date, or rfm.GridError
         _err(f"usage error: {exc}")
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed, memory_limit=args.memory_limit)
     try:
         result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
     except rfm.GridError as exc:

@@ -168,6 +168,7 @@ def load(
     seed: int = 42,
     demo_customers: int | None = None,
     engine: bool = True,
+    memory_limit: str | None = None,
     **options,
 ) -> CRMData:
     """Load and validate a CRM source (each table when first used).
@@ -189,13 +190,15 @@ def load(
     engine
         Check typed sources inside DuckDB (default). False takes the pandas path for every
         table: the reference the engine's checks are tested against.
+    memory_limit
+        DuckDB's ``memory_limit`` (``"2GB"``): beyond it the engine spills to disk.
     options
         Options of the demo company's generator (``data="demo"`` only).
     """
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else None
     if str(data) == DEMO:
         return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables, engine=engine,
-                          **options)
+                          memory_limit=memory_limit, **options)
     if options:
         raise TypeError(f"load() got options only the demo company takes: {', '.join(options)}")
     path = Path(data)
@@ -207,11 +210,11 @@ def load(
     else:
         mapping = None
     pending, notes = discover(path, mapping, tables)
-    loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine)
+    loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine, memory_limit=memory_limit)
     return CRMData(source=str(path), as_of=as_of, notes=notes, loader=loader)
 
 
-def _load_demo(*, as_of, seed, customers, tables, engine, **options) -> CRMData:
+def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, **options) -> CRMData:
     from workbench import demo
 
     options = {"seed": seed, **options}
@@ -222,6 +225,6 @@ def _load_demo(*, as_of, seed, customers, tables, engine, **options) -> CRMData:
     pending: dict[str, Pending] = {  # a table the demo does not generate (None) is not in the source
         name: pending_frame(name, company.tables[name], label.format(name))
         for name in TABLE_ORDER if company.tables.get(name) is not None and (not tables or name in tables)}
-    loader = Loader(pending, mapping=None, as_of=as_of, engine=engine)
+    loader = Loader(pending, mapping=None, as_of=as_of, engine=engine, memory_limit=memory_limit)
     return CRMData(source=f"demo company (seed {seed})", as_of=as_of, loader=loader,
                    truth=company.truth, customers_truth=company.customers_truth)
