@@ -233,3 +233,21 @@ def test_as_of_none_skips_future_check_and_strings_are_stripped(tmp_path):
     write(tmp_path / "customers.csv", "customer_id,gender,kind\n C1 ,f,PERSON\n")
     crm = wb.load(tmp_path)
     assert crm["customers"].iloc[0].tolist() == ["C1", "person", "F"]  # allowed values normalised
+
+
+def test_gzip_compressed_csv_reads_as_its_inner_format(tmp_path):
+    import gzip
+
+    (tmp_path / "customers.csv.gz").write_bytes(gzip.compress("customer_id;name\nC1;Hélène\nC2;Zoë\n".encode("cp1252")))
+    (tmp_path / "orders.csv.gz").write_bytes(gzip.compress(ORDERS.encode()))
+    crm = wb.load(tmp_path, as_of="2025-12-31")
+    assert crm["customers"]["name"].tolist() == ["Hélène", "Zoë"]  # encoding detected inside the archive
+    assert crm["orders"]["amount"].tolist() == [10.5, 20.0, -10.5]
+    assert crm.quality["file"].tolist() == ["customers.csv.gz", "orders.csv.gz"]
+    (tmp_path / "orders.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(SourceError, match="orders.csv.gz: not a readable gzip file"):
+        wb.load(tmp_path).load_all()
+    (tmp_path / "orders.csv.gz").unlink()
+    (tmp_path / "orders.parquet.gz").write_bytes(gzip.compress(b"x"))
+    with pytest.raises(SourceError, match="a compressed file must hold CSV or text"):
+        wb.load(tmp_path).load_all()

@@ -25,6 +25,7 @@ from workbench.data.sources import (
     duckdb_tables,
     find_table_files,
     read_raw,
+    table_stem,
 )
 
 __all__ = ["Pending", "discover", "pending_frame"]
@@ -112,7 +113,7 @@ def discover(path: Path, mapping: Mapping | None, only: list[str] | None) -> tup
         if not found:
             raise SourceError(f"{path.name}: no table named after a contract table ({', '.join(TABLE_ORDER)})")
         return _ordered(found), notes
-    name = _stem(path)
+    name = table_stem(path)
     if name not in CONTRACT:
         raise SourceError(
             f"{path.name}: a single file needs a mapping that says which table it holds "
@@ -120,14 +121,6 @@ def discover(path: Path, mapping: Mapping | None, only: list[str] | None) -> tup
         )
     found[name] = _pending_file(name, path)
     return found, notes
-
-
-def _stem(path: Path) -> str:
-    """The table a file is named after: ``orders.csv.gz`` holds ``orders``."""
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    return Path(name).stem
 
 
 def _ordered(found: dict[str, Pending]) -> dict[str, Pending]:
