@@ -47,26 +47,28 @@ def messy(tmp_path):
         "tier": ["a", "b", "", None, "c", "d", "e"],
     })
     orders = pd.DataFrame({
-        "order_id": ["O1", "O2", "O3", "O4", "O5", None, "O7", "O8"],
-        "line_id": ["L1", "L2", "L2", None, None, "L6", "L7", "L8"],
-        "customer_id": ["C1", "C2", "C9", "C1", "C6", "C1", "C7", "C3"],
+        "order_id": ["O1", "O2", "O3", "O4", "O5", None, "O7", "O8", "O9"],
+        "line_id": ["L1", "L2", "L2", None, None, "L6", "L7", "L8", "L9"],
+        "customer_id": ["C1", "C2", "C9", "C1", "C6", "C1", "C7", "C3", "C10"],
         "order_date": pd.to_datetime(format="ISO8601", arg=["2024-01-05", "2024-02-01", "2026-01-01", "2025-12-31 18:00:00",
-                                      None, "2024-01-01", "2024-03-01", "2024-01-01"]),
-        "amount": [10.5, 20.0, -10.5, np.nan, 5.0, 1.0, np.inf, 3.0],
-        "unit_price": [1.0, -2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
-        "quantity": [1, 2, 3, 4, 5, 6, 7, 8],
+                                      None, "2024-01-01", "2024-03-01", "2024-01-01", "2024-01-01"]),
+        "amount": [10.5, 20.0, -10.5, np.nan, 5.0, 1.0, np.inf, 3.0, 4.0],
+        "unit_price": [1.0, -2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        "quantity": [1, 2, 3, 4, 5, 6, 7, 8, 9],
     })
     customers.to_parquet(tmp_path / "customers.parquet")
     orders.to_parquet(tmp_path / "orders.parquet")
     return tmp_path
 
 
-def test_parquet_rules_and_reasons_match_the_pandas_path(messy):
-    crm = _same(messy, as_of="2025-12-31")
+@pytest.mark.parametrize("unknown", ["keep", "reject"])
+def test_parquet_rules_and_reasons_match_the_pandas_path(messy, unknown):
+    crm = _same(messy, as_of="2025-12-31", unknown_customers=unknown)
     _engine_checked(crm, "customers", "orders")
+    assert crm.quality.set_index("table").loc["orders", "not_in_master"] == (1 if unknown == "keep" else 0)
     reasons = set(crm.rejects["reason"])
     assert "age 150 is outside the allowed range (0–120)" in reasons
-    assert "customer_id 'C9' is not in customers" in reasons
+    assert ("customer_id 'C9' is not in customers" in reasons) == (unknown == "reject")
     assert "customer_id 'C7' refers to a customers row that was rejected (see its reason)" in reasons
     assert any(r.startswith("duplicate key line_id = L2") for r in reasons)
     assert "network_score inf is not a number" in reasons

@@ -115,7 +115,7 @@ def test_excel_parquet_and_duckdb_sources(tmp_path):
 def test_row_level_problems_are_rejected_with_file_line_column_value(folder):
     write(folder / "customers.csv", CUSTOMERS + "C3,Cy,150\nC1,Dup,20\n")
     write(folder / "orders.csv", ORDERS + "O4,C9,2024-01-01,5\nO5,C2,2024-13-45,5\nO6,C2,2026-01-02,abc\n")
-    crm = wb.load(folder, as_of="2025-12-31")
+    crm = wb.load(folder, as_of="2025-12-31", unknown_customers="reject")
     r = crm.rejects
     by_reason = {(x.file, x.line, x.column): x.reason for x in r.itertuples()}
     assert by_reason[("customers.csv", 4, "age")] == "age 150 is outside the allowed range (0–120)"
@@ -251,3 +251,23 @@ def test_gzip_compressed_csv_reads_as_its_inner_format(tmp_path):
     (tmp_path / "orders.parquet.gz").write_bytes(gzip.compress(b"x"))
     with pytest.raises(SourceError, match="a compressed file must hold CSV or text"):
         wb.load(tmp_path).load_all()
+
+
+def test_orders_of_customers_missing_from_a_partial_master_are_kept_and_counted(folder):
+    write(folder / "customers.csv", CUSTOMERS + "C5,Eve,-4\n")
+    write(folder / "orders.csv", ORDERS + "O4,C9,2024-01-01,5\nO5,C8,2024-01-02,6\nO6,C9,2024-01-03,7\n"
+          "O7,C5,2024-01-04,8\n")
+    crm = wb.load(folder, as_of="2025-12-31")
+    q = crm.quality.set_index("table")
+    assert q.loc["orders", ["read", "accepted", "rejected", "not_in_master"]].tolist() == [7, 6, 1, 2]
+    assert q.loc["customers", "not_in_master"] == 0
+    assert wb.quality.reconciliation(crm)["balanced"].all()
+    # a customer row that was rejected still rejects its orders: only absent customers are kept
+    assert crm.rejects.loc[crm.rejects["table"] == "orders", "reason"].tolist() == [
+        "customer_id 'C5' refers to a customers row that was rejected (see its reason)"]
+    assert any("3 orders lines of 2 customers not in the customer master were kept" in n for n in crm.notes)
+    strict = wb.load(folder, as_of="2025-12-31", unknown_customers="reject")
+    assert strict.quality.set_index("table").loc["orders", ["accepted", "rejected", "not_in_master"]].tolist() \
+        == [3, 4, 0]
+    with pytest.raises(ValueError, match="unknown_customers='drop'"):
+        wb.load(folder, unknown_customers="drop")

@@ -169,6 +169,7 @@ def load(
     demo_customers: int | None = None,
     engine: bool = True,
     memory_limit: str | None = None,
+    unknown_customers: str = "keep",
     **options,
 ) -> CRMData:
     """Load and validate a CRM source (each table when first used).
@@ -192,13 +193,18 @@ def load(
         table: the reference the engine's checks are tested against.
     memory_limit
         DuckDB's ``memory_limit`` (``"2GB"``): beyond it the engine spills to disk.
+    unknown_customers
+        ``"keep"`` (default): order lines whose customer is missing from a partial customer
+        master are accepted, and counted per table in ``quality["not_in_master"]`` (customers)
+        with a note; ``"reject"``: they are rejected ("is not in customers"). A customer row
+        that was itself rejected still rejects its orders.
     options
         Options of the demo company's generator (``data="demo"`` only).
     """
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else None
     if str(data) == DEMO:
         return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables, engine=engine,
-                          memory_limit=memory_limit, **options)
+                          memory_limit=memory_limit, unknown_customers=unknown_customers, **options)
     if options:
         raise TypeError(f"load() got options only the demo company takes: {', '.join(options)}")
     path = Path(data)
@@ -210,11 +216,12 @@ def load(
     else:
         mapping = None
     pending, notes = discover(path, mapping, tables)
-    loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine, memory_limit=memory_limit)
+    loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine, memory_limit=memory_limit,
+                    unknown_customers=unknown_customers)
     return CRMData(source=str(path), as_of=as_of, notes=notes, loader=loader)
 
 
-def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, **options) -> CRMData:
+def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, unknown_customers, **options) -> CRMData:
     from workbench import demo
 
     options = {"seed": seed, **options}
@@ -225,6 +232,7 @@ def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, **option
     pending: dict[str, Pending] = {  # a table the demo does not generate (None) is not in the source
         name: pending_frame(name, company.tables[name], label.format(name))
         for name in TABLE_ORDER if company.tables.get(name) is not None and (not tables or name in tables)}
-    loader = Loader(pending, mapping=None, as_of=as_of, engine=engine, memory_limit=memory_limit)
+    loader = Loader(pending, mapping=None, as_of=as_of, engine=engine, memory_limit=memory_limit,
+                    unknown_customers=unknown_customers)
     return CRMData(source=f"demo company (seed {seed})", as_of=as_of, loader=loader,
                    truth=company.truth, customers_truth=company.customers_truth)

@@ -93,6 +93,10 @@ class Parent:
     relation: str
     key: str
     rejected_keys: pd.Index
+    #: Keep a value missing from the parent (a partial master); only a rejected parent row's key fails.
+    keep_unknown: bool = False
+    #: The rejected keys as an engine relation (for keep_unknown).
+    rejected_relation: str | None = None
 
 
 def _column_sql(name: str, src: str, kind: str, dtype: str, allowed) -> tuple[str, str | None] | None:
@@ -191,11 +195,13 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
     problems_table = quote("__problems_" + tag)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {problems_table} AS SELECT * FROM "
                 f"(SELECT __row{', ' + cols if cols else ''} FROM ({body}) t) WHERE {where}")
-    read = con.execute(f"SELECT count(*) FROM ({source.sql})").fetchone()[0]
+    read = con.execute(f"SELECT count(*) FROM ({source.sql})").fetchall()[0][0]
     flagged = con.execute(f"SELECT * FROM {problems_table} ORDER BY __row").df()
     rows_view, view = quote("__accepted_" + tag), quote(tag)
+    # no rejected row (the usual case): the accepted rows are the typed rows, no anti-join to pay
+    kept = f" WHERE __row NOT IN (SELECT __row FROM {problems_table})" if len(flagged) else ""
     con.execute(f"CREATE OR REPLACE VIEW {rows_view} AS SELECT __row, {', '.join(map(quote, names))} "
-                f"FROM {quote('__typed_' + tag)} WHERE __row NOT IN (SELECT __row FROM {problems_table})")
+                f"FROM {quote('__typed_' + tag)}{kept}")
     con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(map(quote, names))} FROM {rows_view}")
     result = _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read)
     result.view, result.rows_view, result.columns = view, rows_view, names
@@ -247,9 +253,12 @@ def _rule_flags(table: Table, names, targets, as_of, parents) -> list[tuple[str,
                 flags.append((col.name, "after_as_of", f"{c} >= TIMESTAMP '{limit:%Y-%m-%d %H:%M:%S}'"))
             else:
                 flags.append((col.name, "after_as_of", f"{c} > TIMESTAMP '{as_of:%Y-%m-%d %H:%M:%S.%f}'"))
-        for ref, (ref_col, _) in refs.items():
+        for ref, (ref_col, parent) in refs.items():
             if ref_col == col.name:
-                flags.append((col.name, f"reference:{ref}", f"{c} IS NOT NULL AND {quote('__ref_' + ref)} IS NULL"))
+                rejected = (f" AND {c} IN (SELECT k FROM {parent.rejected_relation})"
+                            if parent.keep_unknown else "")
+                flags.append((col.name, f"reference:{ref}",
+                               f"{c} IS NOT NULL AND {quote('__ref_' + ref)} IS NULL{rejected}"))
         if table.key == (col.name,):
             flags.append((col.name, "field_uniqueness", f"{c} IS NOT NULL AND __dup > 1"))
     return flags

@@ -16,15 +16,21 @@ __all__ = ["Loader", "QUALITY_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
-QUALITY_COLUMNS = ["table", "file", "read", "excluded", "accepted", "rejected", "columns"]
+QUALITY_COLUMNS = ["table", "file", "read", "excluded", "accepted", "rejected", "columns", "not_in_master"]
 
 
 class Loader:
     """The pending tables of a source, the checked ones, and the engine that holds them."""
 
     def __init__(self, pending: dict[str, Pending], *, mapping=None, as_of=None, engine: bool = True,
-                 memory_limit: str | None = None) -> None:
+                 memory_limit: str | None = None, unknown_customers: str = "keep") -> None:
+        if unknown_customers not in ("keep", "reject"):
+            raise ValueError(f"unknown_customers={unknown_customers!r}: use 'keep' (orders of customers "
+                             "missing from a partial customer master are kept) or 'reject'")
         self.pending, self.mapping, self.as_of, self.use_engine = pending, mapping, as_of, engine
+        self.unknown_customers = unknown_customers
+        #: Per table: (customers not in the customer master, their lines), kept by unknown_customers="keep".
+        self.not_in_master: dict[str, tuple[int, int]] = {}
         self.memory_limit = memory_limit
         self.results: dict[str, TableResult | EngineResult] = {}
         self.rejected_keys: dict[str, pd.Index] = {}
@@ -74,27 +80,53 @@ class Loader:
         pending = self.pending[name]
         spec = self.mapping.for_table(name) if self.mapping else None
         result = None
+        keep = self._keep_unknown(name)
         if self.use_engine and pending.engine is not None:
             con = self._duckdb()
             self._attach(pending)
-            parents = {r.table: self._parent(r.table) for r in CONTRACT[name].references if r.table in self.results}
+            parents = {r.table: self._parent(r.table, keep=r.table in keep)
+                       for r in CONTRACT[name].references if r.table in self.results}
             result = check_in_engine(con, pending.engine, CONTRACT[name], mapping=spec, as_of=self.as_of,
                                      parents={k: v for k, v in parents.items() if v is not None})
             if result is not None:
                 self._published.add(name)
                 self.rejected_keys[name] = result.rejected_key_values
         if result is None:
-            result = self._check_pandas(name, pending, spec)
+            result = self._check_pandas(name, pending, spec, keep)
         self.results[name] = result
+        if keep:
+            self._count_not_in_master(name, result)
         log.info("%s: read %d, accepted %d, rejected %d, excluded %d", name, result.read,
                  _n_accepted(result), result.n_rejected, result.excluded)
 
-    def _check_pandas(self, name: str, pending: Pending, spec) -> TableResult:
+    def _keep_unknown(self, name: str) -> set[str]:
+        """Parents whose missing keys are kept: customers, for orders, unless told to reject them."""
+        if name == "orders" and self.unknown_customers == "keep" and "customers" in self.results:
+            return {"customers"}
+        return set()
+
+    def _count_not_in_master(self, name: str, result) -> None:
+        if isinstance(result, TableResult):
+            ids = result.accepted["customer_id"]
+            unknown = ids[~ids.isin(self._keys("customers"))]
+            counts = (int(unknown.nunique()), len(unknown))
+        else:
+            self._publish("customers")
+            counts = self._duckdb().execute(
+                f'SELECT count(DISTINCT customer_id), count(*) FROM {result.view} WHERE customer_id NOT IN '
+                '(SELECT customer_id FROM "customers" WHERE customer_id IS NOT NULL)').fetchall()[0]
+        self.not_in_master[name] = counts
+        if counts[0]:
+            result.notes.append(
+                f"{result.file}: {counts[1]:,} {name} lines of {counts[0]:,} customers not in the customer "
+                "master were kept (not in master); load with unknown_customers='reject' to reject them")
+
+    def _check_pandas(self, name: str, pending: Pending, spec, keep: set[str] = frozenset()) -> TableResult:
         refs = [r.table for r in CONTRACT[name].references if r.table in self.results]
         parents = {t: self._keys(t) for t in refs}
         parents = {t: k for t, k in parents.items() if k is not None}
         result = check_table(pending.read(), CONTRACT[name], mapping=spec, as_of=self.as_of,
-                             parents=parents, rejected_keys=self.rejected_keys)
+                             parents=parents, rejected_keys=self.rejected_keys, keep_unknown=keep)
         key = CONTRACT[name].key
         if len(key) == 1 and key[0] in result.accepted:
             accepted = pd.Index(result.accepted[key[0]].dropna().unique())
@@ -115,7 +147,7 @@ class Loader:
                                       f"WHERE {quote(key[0])} IS NOT NULL").fetchall()
         return pd.Index([r[0] for r in rows], dtype="str")
 
-    def _parent(self, name: str) -> Parent | None:
+    def _parent(self, name: str, *, keep: bool = False) -> Parent | None:
         """A checked table as a reference target inside the engine."""
         key = CONTRACT[name].key
         result = self.results[name]
@@ -123,7 +155,10 @@ class Loader:
         if len(key) != 1 or key[0] not in columns:
             return None
         self._publish(name)
-        return Parent(quote(name), key[0], self.rejected_keys.get(name, pd.Index([])))
+        rejected = self.rejected_keys.get(name, pd.Index([]))
+        relation = quote(f"__rejected_{name}")
+        self._duckdb().register(f"__rejected_{name}", pd.DataFrame({"k": pd.array(rejected, dtype="str")}))
+        return Parent(quote(name), key[0], rejected, keep_unknown=keep, rejected_relation=relation)
 
     # ------------------------------------------------------------------ results
 
@@ -158,7 +193,8 @@ class Loader:
         for n in names:
             r = self.results[n]
             n_columns = len(r.columns) if isinstance(r, EngineResult) else len(r.accepted.columns)
-            rows.append([r.table, r.file, r.read, r.excluded, _n_accepted(r), r.n_rejected, n_columns])
+            rows.append([r.table, r.file, r.read, r.excluded, _n_accepted(r), r.n_rejected, n_columns,
+                         self.not_in_master.get(n, (0, 0))[0]])
         return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
     # ------------------------------------------------------------------ the engine
