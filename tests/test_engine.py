@@ -127,3 +127,29 @@ def test_given_tables_need_no_loading():
     assert "orders" in crm and crm.loaded == ["orders"] and crm.ok
     assert crm.table("orders").count().execute() == 1
     assert isinstance(crm._loader, Loader)
+
+
+def test_category_taken_from_products_by_product_id_in_both_paths(tmp_path):
+    pd.DataFrame({"product_id": ["P1", "P2"], "category": ["tea", "cups"]}).to_parquet(tmp_path / "products.parquet")
+    pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"], "customer_id": ["C1"] * 4,
+                  "order_date": pd.to_datetime(["2024-01-01"] * 4), "amount": [1.0, 2.0, 3.0, 4.0],
+                  "product_id": ["P2", "P1", "P9", None], "category": [None, "own", None, None]}
+                 ).to_parquet(tmp_path / "orders.parquet")
+    m = tmp_path / "m.yml"
+    m.write_text("tables:\n  products: {file: products.parquet}\n"
+                 "  orders: {file: orders.parquet, lookup: {category: products}}\n")
+    crm = _same(tmp_path, mapping=m)
+    _engine_checked(crm, "products", "orders")
+    assert crm["orders"]["category"].tolist()[:2] == ["cups", "own"]  # a value the orders hold is kept
+    assert crm["orders"]["category"].isna().tolist() == [False, False, True]  # P9 is rejected: not in products
+    assert "orders.parquet: category taken from products by product_id where it is empty" in crm.notes
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    (csv / "products.csv").write_text("product_id,category\nP1,tea\n")
+    (csv / "orders.csv").write_text("order_id,customer_id,order_date,amount,product_id\nO1,C1,2024-01-01,1,P1\n")
+    (csv / "m.yml").write_text("tables:\n  products: {file: products.csv}\n"
+                               "  orders: {file: orders.csv, lookup: {category: products}}\n")
+    assert wb.load(csv, mapping=csv / "m.yml")["orders"]["category"].tolist() == ["tea"]
+    (csv / "m.yml").write_text("tables:\n  orders: {file: orders.csv, lookup: {category: campaigns}}\n")
+    with pytest.raises(wb.data.mapping.MappingError, match="orders refers to no table 'campaigns'"):
+        wb.load(csv, mapping=csv / "m.yml")

@@ -33,7 +33,7 @@ from workbench.data.contract import Table
 from workbench.data.mapping import TableMapping
 from workbench.data.transform import rename
 
-__all__ = ["EngineSource", "EngineResult", "check_in_engine", "quote"]
+__all__ = ["EngineSource", "EngineResult", "check_in_engine", "lookup_in_engine", "quote"]
 
 log = logging.getLogger(__name__)
 
@@ -272,3 +272,25 @@ def _explain(con, source, table, flagged, flags, targets, names, as_of, parents,
         {name: p.rejected_keys for name, p in parents.items()})
     return EngineResult(table.name, source.file, "", "", names, rejects, rejected_rows, read, n_rejected,
                         rejected_key_values=dropped)
+
+
+def lookup_in_engine(con, result: EngineResult, table: Table, lookups: dict[str, tuple[str, str, str]]) -> None:
+    """Redefine the accepted views with columns taken from related tables: column -> (relation, by, key)."""
+    names = [c for c in table.column_names if c in result.columns or c in lookups]
+    names += [c for c in result.columns if c not in names]
+    select, joins = ["a.__row"], []
+    for i, (col, (relation, by, key)) in enumerate(lookups.items()):
+        joins.append(f" LEFT JOIN (SELECT {quote(key)} AS k, {quote(col)} AS v FROM {relation}) l{i} "
+                     f"ON a.{quote(by)} = l{i}.k")
+    for col in names:
+        if col in lookups:
+            i = list(lookups).index(col)
+            value = f"coalesce(a.{quote(col)}, l{i}.v)" if col in result.columns else f"l{i}.v"
+            select.append(f"{value} AS {quote(col)}")
+        else:
+            select.append(f"a.{quote(col)}")
+    looked = quote(f"__looked_{table.name}")
+    con.execute(f"CREATE OR REPLACE VIEW {looked} AS SELECT {', '.join(select)} FROM {result.rows_view} a"
+                + "".join(joins))
+    con.execute(f"CREATE OR REPLACE VIEW {result.view} AS SELECT {', '.join(map(quote, names))} FROM {looked}")
+    result.rows_view, result.columns = looked, names

@@ -8,7 +8,7 @@ import pandas as pd
 
 from workbench.data.contract import CONTRACT, DTYPES, TABLE_ORDER
 from workbench.data.discover import Pending
-from workbench.data.engine import EngineResult, Parent, check_in_engine, quote
+from workbench.data.engine import EngineResult, Parent, check_in_engine, lookup_in_engine, quote
 from workbench.data.engine_rejects import arrow_to_contract
 from workbench.data.validation import REJECT_COLUMNS, TableResult, check_table
 
@@ -94,10 +94,40 @@ class Loader:
         if result is None:
             result = self._check_pandas(name, pending, spec, keep)
         self.results[name] = result
+        if spec is not None and spec.lookup:
+            self._lookup(name, result, spec.lookup)
         if keep:
             self._count_not_in_master(name, result)
         log.info("%s: read %d, accepted %d, rejected %d, excluded %d", name, result.read,
                  _n_accepted(result), result.n_rejected, result.excluded)
+
+    def _lookup(self, name: str, result, lookups: dict[str, str]) -> None:
+        """Columns taken from a related table (``lookup:`` of the mapping), filling empty values."""
+        refs = {r.table: r for r in CONTRACT[name].references}
+        done = {}
+        for col, other in lookups.items():
+            if other not in self.results:
+                result.notes.append(f"{result.file}: lookup of {col} from {other} skipped: the source has no "
+                                    f"{other} table")
+                continue
+            done[col] = (other, refs[other].column, refs[other].key)
+        if not done:
+            return
+        if isinstance(result, EngineResult):
+            for other, _, _ in done.values():
+                self._publish(other)
+            lookup_in_engine(self._duckdb(), result, CONTRACT[name], {c: (quote(o), r, k) for c, (o, r, k) in done.items()})
+        else:
+            accepted = result.accepted
+            for col, (other, ref_col, key) in done.items():
+                parent = self.frame(other)[[key, col]].rename(columns={key: "__key", col: "__value"})
+                value = accepted[[ref_col]].merge(parent, left_on=ref_col, right_on="__key", how="left")["__value"]
+                value.index = accepted.index
+                accepted[col] = accepted[col].fillna(value) if col in accepted else value
+            order = [c for c in CONTRACT[name].column_names if c in accepted]
+            result.accepted = accepted[order + [c for c in accepted if c not in order]]
+        for col, (other, ref_col, _) in done.items():
+            result.notes.append(f"{result.file}: {col} taken from {other} by {ref_col} where it is empty")
 
     def _keep_unknown(self, name: str) -> set[str]:
         """Parents whose missing keys are kept: customers, for orders, unless told to reject them."""
