@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +57,7 @@ class _Tables(MappingABC):
         return len(self._crm.available)
 
 
+@dataclass(eq=False, repr=False)
 class CRMData:
     """Validated CRM tables, plus what was rejected and how the counts reconcile.
 
@@ -73,13 +75,27 @@ class CRMData:
         Per table: read = accepted + rejected + excluded (by an explicit mapping ``where``).
     """
 
-    def __init__(self, tables: dict[str, pd.DataFrame] | None = None, rejects: pd.DataFrame | None = None,
-                 rejected_rows: dict | None = None, quality: pd.DataFrame | None = None, source: str = "",
-                 as_of: pd.Timestamp | None = None, notes: list[str] | None = None, truth: dict | None = None,
-                 customers_truth: pd.DataFrame | None = None, *, loader: Loader | None = None) -> None:
-        self.source, self.as_of, self.truth, self.customers_truth = source, as_of, truth, customers_truth
-        self._loader = loader or Loader.given(tables or {}, rejects, rejected_rows or {}, quality)
-        self._notes = list(notes or [])
+    # A dataclass, so that ``dataclasses.replace(crm, tables={...})`` gives a CRMData holding those
+    # tables (with the rejects and reconciliation of the source); the fields behind properties
+    # are set through them (see the end of the module).
+    tables: dict[str, pd.DataFrame] | None = None
+    rejects: pd.DataFrame | None = None
+    rejected_rows: dict | None = None
+    quality: pd.DataFrame | None = None
+    source: str = ""
+    as_of: pd.Timestamp | None = None
+    notes: list[str] | None = None
+    truth: dict | None = None
+    customers_truth: pd.DataFrame | None = None
+    loader: Loader | None = None
+
+    def __post_init__(self) -> None:
+        given = self._given_tables
+        if self.loader is None or (given is not None and not isinstance(given, _Tables)):
+            self.loader = Loader.given(dict(given or {}), self._given[0], self._given[1] or {}, self._given[2])
+        self._loader = self.loader
+        notes = self._notes_given or []
+        self._notes = [n for n in notes if n not in self._loader.notes()]
 
     @property
     def available(self) -> list[str]:
@@ -91,13 +107,17 @@ class CRMData:
         """Names of the tables read and checked so far."""
         return self._loader.loaded
 
-    @property
-    def tables(self) -> _Tables:
+    def _get_tables(self) -> _Tables:
         return _Tables(self)
 
-    @property
-    def notes(self) -> list[str]:
+    def _set_tables(self, value) -> None:
+        self._given_tables = value
+
+    def _get_notes(self) -> list[str]:
         return self._notes + self._loader.notes()
+
+    def _set_notes(self, value) -> None:
+        self._notes_given = list(value or [])
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         self.require(name)
@@ -125,19 +145,21 @@ class CRMData:
         self._loader.all()
         return self
 
-    @property
-    def rejects(self) -> pd.DataFrame:
+    def _get_rejects(self) -> pd.DataFrame:
         """Every problem of every table (loads the tables not read yet)."""
         return self._loader.rejects(self._loader.all())
 
-    @property
-    def rejected_rows(self) -> dict[str, pd.DataFrame]:
+    def _get_rejected_rows(self) -> dict[str, pd.DataFrame]:
         return self._loader.rejected_rows(self._loader.all())
 
-    @property
-    def quality(self) -> pd.DataFrame:
+    def _get_quality(self) -> pd.DataFrame:
         """The reconciliation of every table (loads the tables not read yet)."""
         return self._loader.quality(self._loader.all())
+
+    def _set_given(self, index: int, value) -> None:
+        given = list(getattr(self, "_given", (None, None, None)))
+        given[index] = value
+        self._given = tuple(given)
 
     @property
     def loaded_quality(self) -> pd.DataFrame:
@@ -157,6 +179,16 @@ class CRMData:
         """The accepted `name` table as an Ibis expression, computed inside the engine."""
         self.require(name)
         return self._loader.ibis_table(name)
+
+
+CRMData.tables = property(CRMData._get_tables, CRMData._set_tables,
+                          doc="The source's tables by name, each loaded when its value is asked for.")
+CRMData.notes = property(CRMData._get_notes, CRMData._set_notes)
+CRMData.rejects = property(CRMData._get_rejects, lambda self, v: self._set_given(0, v),
+                           doc=CRMData._get_rejects.__doc__)
+CRMData.rejected_rows = property(CRMData._get_rejected_rows, lambda self, v: self._set_given(1, v))
+CRMData.quality = property(CRMData._get_quality, lambda self, v: self._set_given(2, v),
+                           doc=CRMData._get_quality.__doc__)
 
 
 def load(
