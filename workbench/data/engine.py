@@ -9,13 +9,16 @@ Only the rows with a problem leave the engine: their reasons are written by the 
 functions as the pandas path (:func:`workbench.data.rules._reasons`), so the rejects read the
 same. The accepted table stays in the engine as a view over the source minus the rejected rows.
 
-Why hand-written SQL rather than ``pandera.ibis``: pandera's Ibis backend (0.35) validates a
-schema on an Ibis table, but its failure cases for a lazy validation are collected per check
-and materialised as pandas, without the file row of each failure for the frame-wide checks
-(uniqueness, date order) and without our cascade of rejected parent keys; the rejects would
-have to be rebuilt by a second pass anyway. One query with one flag per (column, rule) keeps
-the scan single, yields exactly the failing rows, and leaves the contract's rules in one place
-(:mod:`workbench.data.contract`), read here and by the pandera schema alike.
+Why hand-written SQL rather than ``pandera.ibis``: read in pandera 0.35
+(``pandera/backends/ibis/base.py``, ``container.py``), a failed check's whole boolean output is
+brought to pandas (``check_output.to_pandas()``: 11M values per check on the demo's orders),
+the failing "index" is the position in that unordered result rather than a row of the file,
+and the uniqueness check numbers duplicates with ``row_number()`` without an order, so which
+of two equal keys is "the first" (kept) is arbitrary. The rejects need the file row of every
+failure, the first occurrence kept, and our cascade of rejected parent keys. One query with one
+flag per (column, rule) keeps the scan single, yields exactly the failing rows, and leaves the
+rules in one place (:mod:`workbench.data.contract`), read here and by the pandera schema of the
+pandas path alike.
 
 :func:`check_in_engine` returns None for what it does not handle (text sources, mappings that
 derive, recode, filter or unpivot, types it does not cast); the loader then takes the pandas
