@@ -153,3 +153,9 @@ def test_category_taken_from_products_by_product_id_in_both_paths(tmp_path):
     (csv / "m.yml").write_text("tables:\n  orders: {file: orders.csv, lookup: {category: campaigns}}\n")
     with pytest.raises(wb.data.mapping.MappingError, match="orders refers to no table 'campaigns'"):
         wb.load(csv, mapping=csv / "m.yml")
+
+
+def test_memory_limit_caps_the_engine(messy):
+    crm = wb.load(messy, as_of="2025-12-31", memory_limit="300MB")
+    limit = crm.engine().con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert limit.replace(" ", "").upper() in {"286.1MIB", "300.0MB", "300MB"}
