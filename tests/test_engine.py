@@ -159,3 +159,12 @@ def test_memory_limit_caps_the_engine(messy):
     crm = wb.load(messy, as_of="2025-12-31", memory_limit="300MB")
     limit = crm.engine().con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert limit.replace(" ", "").upper() in {"286.1MIB", "300.0MB", "300MB"}
+
+
+def test_tables_can_be_replaced_or_left_out(messy):
+    crm = wb.load(messy, as_of="2025-12-31")
+    crm.tables.pop("orders")
+    assert "orders" not in crm and list(crm.tables) == ["customers"]
+    crm.tables["orders"] = pd.DataFrame({"customer_id": ["C1"], "amount": [1.0]})
+    assert crm["orders"]["amount"].tolist() == [1.0]
+    assert crm.table("orders").count().execute() == 1

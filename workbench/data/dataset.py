@@ -18,7 +18,7 @@ filter or unpivot, take the pandas path (:mod:`workbench.data.validation`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping as MappingABC
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +39,12 @@ log = logging.getLogger(__name__)
 DEMO = "demo"
 
 
-class _Tables(MappingABC):
-    """``crm.tables``: the source's tables by name; a table is loaded when its value is asked for."""
+class _Tables(MutableMapping):
+    """``crm.tables``: the source's tables by name; a table is loaded when its value is asked for.
+
+    Setting a table replaces it by the frame given; deleting (or popping) one leaves the source
+    without it, as if it had no such table (to try a method on less data).
+    """
 
     def __init__(self, crm: CRMData) -> None:
         self._crm = crm
@@ -49,6 +53,14 @@ class _Tables(MappingABC):
         if name not in self._crm.available:
             raise KeyError(name)
         return self._crm[name]
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        self._crm._loader.put(name, frame)
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._crm.available:
+            raise KeyError(name)
+        self._crm._loader.forget(name)
 
     def __iter__(self):
         return iter(self._crm.available)

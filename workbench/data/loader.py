@@ -65,6 +65,19 @@ class Loader:
             self.ensure(name)
         return self.loaded
 
+    def put(self, name: str, frame: pd.DataFrame) -> None:
+        """Hold `frame` as the accepted `name` table (replacing what the source had)."""
+        self.forget(name)
+        self._frames[name] = frame
+
+    def forget(self, name: str) -> None:
+        """Leave `name` out, as if the source had no such table."""
+        for held in (self.pending, self.results, self._frames):
+            held.pop(name, None)
+        self._published.discard(name)
+        if self._ibis is not None:
+            self._ibis.con.execute(f"DROP VIEW IF EXISTS {quote(name)}")
+
     def notes(self) -> list[str]:
         return [n for name in self.loaded if name in self.results for n in self.results[name].notes]
 
@@ -72,7 +85,7 @@ class Loader:
 
     def ensure(self, name: str) -> None:
         """Read and check `name` (and first the tables it refers to) unless done already."""
-        if name in self.results or self._given is not None:
+        if name in self.results or name in self._frames or self._given is not None:
             return
         for ref in CONTRACT[name].references:
             if ref.table in self.pending and ref.table != name:
