@@ -6,9 +6,17 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 RUN ?= demo
 
-.PHONY: reports test lint bench clean-reports setup lock
+.PHONY: reports test lint bench clean-reports setup lock lab
 
-setup: $(STAMP)
+# The project's Jupyter settings (jupyter_server_config.py: notebooks/ saved without outputs),
+# linked where every Jupyter server of .venv/ reads them.
+JUPYTER_CONFIG := $(VENV)/etc/jupyter/jupyter_server_config.py
+
+setup: $(STAMP) $(JUPYTER_CONFIG)
+
+$(JUPYTER_CONFIG): | $(STAMP)
+	mkdir -p $(dir $@)
+	ln -sf $(CURDIR)/jupyter_server_config.py $@
 
 # (Re)install when pyproject.toml or the lock changes: exactly the versions the tests passed with.
 $(STAMP): pyproject.toml $(LOCK)
@@ -36,8 +44,12 @@ reports: $(STAMP)
 	$(BIN)/workbench run --all --out reports/$(RUN)
 
 ## The whole test suite (real-data tests skip when ../shared/data/real is absent)
-test: $(STAMP)
+test: setup
 	$(BIN)/python -m pytest
+
+## JupyterLab on the notebooks; saving never writes outputs into notebooks/
+lab: setup
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check workbench tests bench notebooks

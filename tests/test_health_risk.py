@@ -94,8 +94,22 @@ def test_evaluate_risk_by_hand():
     assert (m["precision_top"], m["base_rate"], m["lift_top"]) == (1.0, 0.5, 2.0)  # top 1 of 4 is 'a'
     assert ev.counts == {"evaluated": 4, "scored_without_outcome": 1, "outcome_without_score": 0}
     assert ev.bands.set_index("band")["churners"].tolist() == [0, 1, 0, 1]
-    with pytest.raises(ValueError, match="single value"):
-        evaluate_risk(risk, pd.Series([True, True], index=["a", "b"]))
+
+
+def test_risk_evaluation_when_everybody_came_back_warns_and_leaves_the_auc_empty():
+    """Regression: every customer repurchased in the holdout, the AUC crashed (issue 11)."""
+    from workbench.notices import ResultWarning
+
+    risk = pd.DataFrame({"risk_score": [0.9, 0.8, 0.3],
+                         "risk_band": pd.Categorical(["critical", "high", "low"],
+                                                     categories=["low", "medium", "high", "critical"])},
+                        index=list("abc"))
+    with pytest.warns(ResultWarning, match="none churned, so the AUC is undefined"):
+        ev = evaluate_risk(risk, pd.Series([False, False, False], index=list("abc")),
+                           scores=("risk_score",))
+    m = ev.metrics.loc["risk_score"]
+    assert np.isnan(m["auc"]) and m["base_rate"] == 0 and np.isnan(m["lift_top"])
+    assert ev.counts["evaluated"] == 3
 
 
 def test_no_purchase_between_by_hand(small):

@@ -6,7 +6,6 @@ its controls.
 
 from __future__ import annotations
 
-import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -101,7 +100,7 @@ def test_widgets_recompute_from_their_controls(demo):
     threshold = sliders.children[1]
     threshold.value = 30
     box.children[3].click()  # recompute with the new threshold: no error
-    assert isinstance(box.children[4], w.Output)
+    assert len(box.view.images) == 1 and "broken" in box.view.html  # counts and chart shown
 
     value = wb.widgets.health.explore_value(lv, crm["orders"], as_of="2025-12-31")
     horizon, rate = value.children[0].children

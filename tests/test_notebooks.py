@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -74,3 +77,29 @@ def test_a_batch_over_two_sales_reps_gives_two_dashboards(tmp_path, root):
     assert figures["Alice Martin"]["contacts_made"] != figures["Chloé Durand"]["contacts_made"]
     index = result.index.read_text(encoding="utf-8")
     assert all(f'href="{r.html.name}"' in index for r in result.reports)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (.ci/run installs the Debian package)")
+def test_every_report_opens_offline_with_every_table_and_figure(demo_run, tmp_path):
+    """Network blocked (every host unresolvable, every proxy refused): the page still shows all."""
+    pages = [r.html for r in demo_run.reports] + [demo_run.index]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        remote = re.findall(r"<(?:script|link|img|iframe)\b[^>]*(?:src|href)=[\"']?(?:https?:)?//[^>]*>", text)
+        assert remote == [], f"{page.name} loads from the network: {remote[:3]}"
+        proc = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+             "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=3000", "--dump-dom", page.resolve().as_uri()],
+            capture_output=True, text=True, timeout=120, check=True)
+        dom = proc.stdout
+        for tag in ("<table", "<img"):
+            assert dom.count(tag) == text.count(tag), f"{page.name}: {tag} {dom.count(tag)} shown of {text.count(tag)}"
+        if page != demo_run.index:
+            assert dom.count('src="data:image/png;base64') >= 1, f"{page.name}: no figure shown"
+            assert dom.count("<table") >= 1, f"{page.name}: no table shown"

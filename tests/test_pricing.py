@@ -676,3 +676,15 @@ def test_pricing_scenario_and_explorer(demo):
     assert "own_margin must be a share between 0 and 1" in message.value
     own.value = 0.3
     assert message.value == ""
+
+
+def test_verdict_table_without_any_unit_cost_keeps_every_column():
+    """Regression (issue 11): no product had a unit cost, and the verdict columns were missing."""
+    floors = wb.pricing.product_floors(
+        pd.DataFrame({"product_id": ["A", "B"], "unit_cost": [np.nan, np.nan]}), own_margin=0.3)
+    ranges = pd.DataFrame({"product_id": ["A", "B"], "segment": ["x", "x"],
+                           "range_low": [10.0, 20.0], "range_high": [15.0, 30.0]})
+    verdicts = wb.pricing.verdict_table(floors, ranges, by="segment", target=None)
+    assert verdicts["verdict"].tolist() == ["no floor", "no floor"]
+    for col in ("ceiling", "headroom_pct", "recommended_price", "unit_margin", "margin_pct"):
+        assert col in verdicts and verdicts[col].isna().all()

@@ -57,10 +57,14 @@ def test_committed_notebooks_have_no_outputs(root):
     assert _notebooks(root), "no notebooks found"
     for path in _notebooks(root):
         nb = json.loads(path.read_text())
+        how = "open them with `make lab`, whose jupyter_server_config.py saves them without outputs"
+        assert "widgets" not in nb["metadata"], f"{path.name}: saved widget state in its metadata; {how}"
         for cell in nb["cells"]:
+            where = f"{path.name}, cell {cell.get('id', '?')}"
+            assert "execution" not in cell.get("metadata", {}), f"{where}: execution timings; {how}"
             if cell["cell_type"] == "code":
-                assert not cell["outputs"], f"{path.name}: a cell has outputs"
-                assert cell["execution_count"] is None, f"{path.name}: a cell has an execution count"
+                assert not cell["outputs"], f"{where}: has outputs; {how}"
+                assert cell["execution_count"] is None, f"{where}: has an execution count; {how}"
 
 
 def test_notebooks_open_with_a_title_and_a_literal_parameters_cell_and_define_nothing(root):

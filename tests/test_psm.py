@@ -644,3 +644,15 @@ def test_result_html_lists_counts_and_warnings(tiny):
     html = price_sensitivity_meter(odd, min_respondents=4, monotone="exclude")._repr_html_()
     assert "4 of 5 respondents used" in html and "1 excluded" in html
     assert "&lt;b&gt;odd&lt;/b&gt;" in html and "<b>odd</b>" not in html  # escaped
+
+
+def test_a_survey_with_swapped_middle_columns_warns_with_the_figures():
+    """Regression (issue 11): 94 % non-monotone answers gave a reversed verdict under 'ok'."""
+    from workbench import demo
+    from workbench.notices import ResultWarning
+    from workbench.pricing.psm import price_sensitivity_meter
+
+    survey = demo.generate(customers=300, shape="survey_swapped").tables["price_survey"]
+    one = survey[survey["product_id"] == "NEW-PREMIUM"]
+    with pytest.warns(ResultWarning, match=r"Price survey: \d+% of respondents .* look swapped or mislabelled"):
+        price_sensitivity_meter(one, weights=None)

@@ -167,6 +167,7 @@ def test_failed_notebook_still_gets_a_report_marked_failed(main_run):
         "report": "fails",
         "status": "failed",
         "error": {"name": "ValueError", "message": "planted failure"},
+        "warnings": [],
         "figures": {},
     }
     assert _json(main_run.out_dir / "fails.manifest.json")["status"] == "failed"
@@ -398,7 +399,7 @@ def test_publish_converts_values_and_escapes_its_table():
         "name": "<b>|x",
     }
     json.dumps(bundle, allow_nan=False)
-    assert "| name | &lt;b>\\|x |" in bundle["text/markdown"]
+    assert "| name | &lt;b&gt;\\|x |" in bundle["text/markdown"]
     with pytest.raises(TypeError, match="frame is a DataFrame"):
         record.summary_bundle({"frame": pd.DataFrame({"a": [1]})})
     assert report.publish(n=1) is None  # outside a kernel: logged, nothing displayed

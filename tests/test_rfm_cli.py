@@ -119,7 +119,7 @@ def test_widget_updates_grades_and_date_at_once(small):
     ex = _ScoringExplorer(crm, as_of=pd.Timestamp(AS_OF), grid=None, segments=None, dates=None,
                           customers=None, result=result)
     seen = []
-    ex.show = lambda table, grid, res: seen.append((table, grid, res))
+    ex.show = lambda table, grid, res: seen.append((table, grid, res)) or []  # no part shown
     ex.grades[0].value = 1000  # nobody reaches grade A any more
     table, grid, _ = seen[-1]
     assert grid.grades[0].min == 1000 and (table["grade"] == "A").sum() == 0

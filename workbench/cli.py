@@ -3,9 +3,12 @@
 Exit codes (stable, for cron and CI):
 
 - 0: success (``validate``: the source loaded; rejected rows are listed but not fatal unless ``--strict``);
-- 1: some report failed (``run``), or rows were rejected with ``validate --strict``;
+- 1: some report failed (``run``; a report with status ``warnings`` ran to the end: exit 0), or rows were rejected with ``validate --strict``;
 - 2: bad usage: unknown option or parameter, bad schedule or mapping file;
-- 3: a fatal data problem: a file that cannot be read, a required column missing.
+- 3: a fatal data problem: a file that cannot be read, a required column missing;
+- 4: the system refused a write or a read (read-only folder, disk full, name too long, no
+  permission): the message names the file; no partial file is left as a result;
+- 130: interrupted (Ctrl-C, or SIGTERM for ``run``, which then marks unfinished reports cancelled).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ __all__ = ["main"]
 
 log = logging.getLogger("workbench")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA, EXIT_OS, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,11 +34,15 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-data", help="write the planted-truth demo company to files")
     demo.add_argument("--out", required=True, type=Path, help="folder to write into")
-    demo.add_argument("--customers", type=int, default=4000, help="number of customers (default 4000)")
+    demo.add_argument("--customers", type=int, default=None,
+                      help="number of customers (default 4000; 400 for a --shape)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--format", choices=["csv", "parquet"], default="csv", dest="file_format")
     demo.add_argument("--chunk-customers", type=int, default=100_000,
                       help="customers generated per chunk: bounds memory for large sizes")
+    demo.add_argument("--shape", default=None, metavar="NAME",
+                      help="write a degraded variant, a shape real exports have: "
+                           "no_control_groups, two_years, survey_only... (see data/README.md)")
 
     val = sub.add_parser("validate", help="load a source, check it against the contract, print the summary")
     val.add_argument("data", help="folder of exports, a file, a DuckDB database, or 'demo'")
@@ -44,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--rejects", type=Path, help="write the rejects (one line per problem) to this CSV")
     val.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
     val.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB (beyond it the engine spills to disk)")
+    val.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
+    val.add_argument("--allow-outside", action="store_true",
+                     help="let the mapping's file: read outside the data folder")
 
     run = sub.add_parser("run", help="execute notebooks headless and render HTML reports")
     run.add_argument("notebooks", nargs="*", help="notebook names (e.g. 00_data_quality); none = all")
@@ -63,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--today", default=None,
                      help="the run's date (YYYY-MM-DD) for relative dates such as "
                           "'as_of: end of last month' (default: today); replays a past run")
+    run.add_argument("--pseudonymise", action="store_true",
+                     help="every report and export with keyed-hash customer ids and no names, "
+                          "e-mails, phones or addresses (sets the notebooks' pseudonymise parameter)")
 
     sch = sub.add_parser("schedule", help="print (or install) a crontab line or systemd timer "
                                           "that runs a schedule")
@@ -84,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--bins", type=int, default=5, help="quantile bins per dimension (default 5)")
     rfm.add_argument("--seed", type=int, default=42, help="demo data only: seed (default 42)")
     rfm.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB (beyond it the engine spills to disk)")
+    rfm.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
+    rfm.add_argument("--allow-outside", action="store_true",
+                     help="let the mapping's file: read outside the data folder")
     return parser
 
 
@@ -108,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceError, ContractError) as exc:
         _err(f"data error: {exc}")
         return EXIT_DATA
+    except OSError as exc:  # read-only folder, disk full, name too long: a message, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        _err(f"system error: {where}{exc.strerror or exc}")
+        return EXIT_OS
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
 
 
 def _err(message: str) -> None:
@@ -135,26 +158,34 @@ def _date_option(value: str | None, option: str):
 def _demo(args) -> int:
     from workbench import demo
 
+    if args.shape is not None and args.shape not in demo.SHAPES:
+        _err(f"--shape {args.shape}: no such shape; give one of {', '.join(demo.SHAPES)}")
+        return EXIT_USAGE
     out = demo.write(args.out, customers=args.customers, seed=args.seed, file_format=args.file_format,
-                     chunk_customers=args.chunk_customers, progress=sys.stderr.isatty())
-    _out(f"demo company written to {out} ({args.customers} customers, seed {args.seed})")
+                     chunk_customers=args.chunk_customers, progress=sys.stderr.isatty(),
+                     shape=args.shape)
+    size = args.customers or (4000 if args.shape is None else demo.SHAPE_CUSTOMERS)
+    what = "demo company" if args.shape is None else f"demo shape {args.shape}"
+    _out(f"{what} written to {out} ({size} customers, seed {args.seed})")
     return EXIT_OK
 
 
 def _validate(args) -> int:
     from workbench.data.dataset import load
     from workbench.data.quality import summary_text
+    from workbench.exports import write_csv
 
     as_of = _date_option(args.as_of, "--as-of")
     if as_of is _BAD:
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of, memory_limit=args.memory_limit).load_all()
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, allow_outside=args.allow_outside,
+               pseudonymise=args.pseudonymise, memory_limit=args.memory_limit).load_all()
     _out(summary_text(crm))
     if args.rejects is not None:
         try:  # with a BOM, so that Excel shows accents
-            crm.rejects.to_csv(args.rejects, index=False, encoding="utf-8-sig")
+            write_csv(crm.rejects, args.rejects)
         except OSError as exc:
-            _err(f"cannot write the rejects to {args.rejects}: {exc.strerror}")
+            _err(f"cannot write the rejects to {args.rejects}: {exc.strerror or exc}")
             return EXIT_USAGE
         _out(f"rejects written to {args.rejects}")
     return EXIT_FAILED if (args.strict and not crm.ok) else EXIT_OK
@@ -170,6 +201,15 @@ def _run(args) -> int:
     try:
         parameters = report.load_parameters_file(args.parameters) if args.parameters else {}
         parameters.update(report.parse_parameter_pairs(args.parameter))
+        if args.pseudonymise:
+            import os
+            import secrets
+
+            from workbench.data.privacy import KEY_VARIABLE
+
+            parameters["pseudonymise"] = True
+            # one key for the whole run, inherited by its kernels: pseudonyms match across reports
+            os.environ.setdefault(KEY_VARIABLE, secrets.token_hex(32))
         if args.schedule:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
@@ -187,9 +227,11 @@ def _run(args) -> int:
         _err(str(exc))
         return EXIT_USAGE
     for r in result.reports:
-        _out(f"{r.status:6}  {r.duration_s:6.1f}s  {r.html}" + (f"  {r.pdf.name}" if r.pdf else ""))
+        _out(f"{r.status:8}  {r.duration_s:6.1f}s  {r.html}" + (f"  {r.pdf.name}" if r.pdf else ""))
         if r.error:
             _err(f"{r.name} failed: {r.error}")
+        for warning in r.warnings:
+            _out(f"          warning: {warning}")
     _out(f"index: {result.index}")
     return result.exit_code
 
@@ -250,7 +292,8 @@ def _rfm(args) -> int:
     except ValueError as exc:  # a bad date, or rfm.GridError
         _err(f"usage error: {exc}")
         return EXIT_USAGE
-    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed, memory_limit=args.memory_limit)
+    crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
+               allow_outside=args.allow_outside, pseudonymise=args.pseudonymise, memory_limit=args.memory_limit)
     try:
         result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
     except rfm.GridError as exc:

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-__all__ = ["full"]
+__all__ = ["full", "escape_markdown"]
+
+#: Markdown's inline punctuation (links, images, emphasis, code, tables, strikethrough); block
+#: markers (#, -, 1.) only act at the start of a line, and the text is always put after one.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|~$])")
+
+
+def escape_markdown(value) -> str:
+    """`value` as literal text inside Markdown: no link, image, emphasis, heading or HTML.
+
+    Backslash-escapes Markdown's punctuation, writes ``<``, ``>`` and ``&`` as entities and joins
+    lines, so a product named ``![x](https://tracker/p.gif)`` or ``<img src=...>`` shows as
+    those characters and loads nothing.
+    """
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("://", "\\://")  # no bare autolink
 
 
 class _FullTable:

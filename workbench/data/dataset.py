@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.data.contract import TABLE_ORDER
+from workbench.data.contract import CONTRACT, TABLE_ORDER
 from workbench.data.discover import Pending, discover, pending_frame
 from workbench.data.loader import Loader
 from workbench.data.mapping import Mapping, load_mapping
@@ -100,6 +100,8 @@ class CRMData:
     truth: dict | None = None
     customers_truth: pd.DataFrame | None = None
     loader: Loader | None = None
+    #: Accepted for ``dataclasses.replace(crm, _engine=None)`` (privacy); the engine lives in the loader.
+    _engine: object = None
 
     def __post_init__(self) -> None:
         given = self._given_tables
@@ -214,6 +216,8 @@ def load(
     engine: bool = True,
     memory_limit: str | None = None,
     unknown_customers: str = "keep",
+    allow_outside: bool = False,
+    pseudonymise: bool = False,
     **options,
 ) -> CRMData:
     """Load and validate a CRM source (each table when first used).
@@ -221,7 +225,8 @@ def load(
     Parameters
     ----------
     data
-        ``"demo"`` for the planted-truth demo company; a folder of files named after the
+        ``"demo"`` for the planted-truth demo company, ``"demo:NAME"`` for one of its
+        degraded shapes (``workbench.demo.SHAPES``, a few hundred customers); a folder of files named after the
         contract tables (``customers.csv``, ``orders.parquet``, ``orders.csv.gz``...) or laid
         out by a mapping; a single file with a mapping; or a DuckDB database file.
     mapping
@@ -242,11 +247,31 @@ def load(
         master are accepted, and counted per table in ``quality["not_in_master"]`` (customers)
         with a note; ``"reject"``: they are rejected ("is not in customers"). A customer row
         that was itself rejected still rejects its orders.
+    allow_outside
+        Let a mapping's ``file:`` read outside the data folder (``..``, an absolute path, a
+        symbolic link elsewhere): refused by default, since mappings travel between people.
+    pseudonymise
+        Replace customer ids by keyed hashes and drop names, e-mails, phones and addresses
+        (:mod:`workbench.data.privacy`), in the tables, the rejects and the rejected rows
+        (this reads every table).
     options
         Options of the demo company's generator (``data="demo"`` only).
     """
+    crm = _load(data, mapping=mapping, as_of=as_of, tables=tables, seed=seed, demo_customers=demo_customers,
+                engine=engine, memory_limit=memory_limit, unknown_customers=unknown_customers,
+                allow_outside=allow_outside, **options)
+    if pseudonymise:
+        from workbench.data.privacy import pseudonymise as _pseudonymise
+
+        crm = _pseudonymise(crm)
+    return crm
+
+
+def _load(data, *, mapping, as_of, tables, seed, demo_customers, engine, memory_limit, unknown_customers,
+          allow_outside, **options) -> CRMData:
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else None
-    if str(data) == DEMO:
+    if str(data) == DEMO or str(data).startswith(DEMO + ":"):
+        options.setdefault("shape", str(data).partition(":")[2] or None)
         return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables, engine=engine,
                           memory_limit=memory_limit, unknown_customers=unknown_customers, **options)
     if options:
@@ -259,16 +284,20 @@ def load(
         mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     else:
         mapping = None
-    pending, notes = discover(path, mapping, tables)
+    pending, notes = discover(path, mapping, tables, allow_outside=allow_outside)
     loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine, memory_limit=memory_limit,
                     unknown_customers=unknown_customers)
     return CRMData(source=str(path), as_of=as_of, notes=notes, loader=loader)
 
 
-def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, unknown_customers, **options) -> CRMData:
+def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, unknown_customers, shape=None,
+               **options) -> CRMData:
     from workbench import demo
 
-    options = {"seed": seed, **options}
+    if shape is not None and shape not in demo.SHAPES:
+        raise SourceError(f"demo:{shape}: no such demo shape; give one of "
+                          f"{', '.join('demo:' + s for s in demo.SHAPES)}")
+    options = {"seed": seed, "shape": shape, **options}
     if customers:
         options["customers"] = customers
     company = demo.generate(**options)
@@ -276,7 +305,10 @@ def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, unknown_
     pending: dict[str, Pending] = {  # a table the demo does not generate (None) is not in the source
         name: pending_frame(name, company.tables[name], label.format(name))
         for name in TABLE_ORDER if company.tables.get(name) is not None and (not tables or name in tables)}
+    notes = [f"demo:{shape}: table {name} ({len(frame)} rows) is not in the contract and is left out"
+             for name, frame in company.tables.items() if name not in CONTRACT and frame is not None]
     loader = Loader(pending, mapping=None, as_of=as_of, engine=engine, memory_limit=memory_limit,
                     unknown_customers=unknown_customers)
-    return CRMData(source=f"demo company (seed {seed})", as_of=as_of, loader=loader,
+    source = f"demo company (seed {seed})" + (f", shape {shape}" if shape else "")
+    return CRMData(source=source, as_of=as_of, loader=loader, notes=notes,
                    truth=company.truth, customers_truth=company.customers_truth)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from workbench.data.contract import CONTRACT, TABLE_ORDER
 from workbench.data.engine import EngineSource, quote
+from workbench.data.limits import confine
 from workbench.data.mapping import Mapping, MappingError, TableMapping
 from workbench.data.sources import (
     DUCKDB_SUFFIXES,
@@ -73,7 +74,8 @@ def pending_frame(name: str, frame: pd.DataFrame, label: str) -> Pending:
                                                    {"frame": frame}))
 
 
-def discover(path: Path, mapping: Mapping | None, only: list[str] | None) -> tuple[dict[str, Pending], list[str]]:
+def discover(path: Path, mapping: Mapping | None, only: list[str] | None, *,
+             allow_outside: bool = False) -> tuple[dict[str, Pending], list[str]]:
     """The tables of a source, by contract name, and notes about what was ignored."""
     notes: list[str] = []
     found: dict[str, Pending] = {}
@@ -81,7 +83,7 @@ def discover(path: Path, mapping: Mapping | None, only: list[str] | None) -> tup
     if mapping is not None:
         for name, spec in mapping.tables.items():
             if not only or name in only:
-                found[name] = _mapped(path, folder, spec)
+                found[name] = _mapped(path, folder, spec, allow_outside=allow_outside)
         if path.is_dir():
             used = {spec.file for spec in mapping.tables.values() if spec.file}
             unused = [f.name for f in find_table_files(path)[0].values() if f.name not in used]
@@ -127,7 +129,7 @@ def _ordered(found: dict[str, Pending]) -> dict[str, Pending]:
     return {n: found[n] for n in TABLE_ORDER if n in found}
 
 
-def _mapped(path: Path, folder: Path, spec: TableMapping) -> Pending:
+def _mapped(path: Path, folder: Path, spec: TableMapping, *, allow_outside: bool = False) -> Pending:
     if spec.rows is not None:
         def inline() -> RawTable:
             frame = pd.DataFrame([{k: (None if v is None else str(v)) for k, v in r.items()} for r in spec.rows])
@@ -141,6 +143,9 @@ def _mapped(path: Path, folder: Path, spec: TableMapping) -> Pending:
         else:
             raise MappingError(f"mapping for {spec.table}: say which file holds it (file:)")
     else:
-        file = folder / spec.file
+        file = confine(spec.file, folder, allow_outside=allow_outside, error=MappingError,
+                       where=f"{spec.origin or 'mapping for ' + spec.table}.file")
+        if file.is_dir():
+            raise MappingError(f"mapping for {spec.table}: file {spec.file!r} is a folder; name a file in it")
     return _pending_file(spec.table, file, sep=spec.sep, encoding=spec.encoding, header=spec.header,
                          names=spec.names, skiprows=spec.skiprows, sheet=spec.sheet, table=spec.db_table)

@@ -37,9 +37,9 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from workbench.data.contract import CONTRACT, DTYPES, TABLE_ORDER
+from workbench.data.expressions import ExpressionError, parse_expression
+from workbench.data.limits import load_yaml
 
 __all__ = ["MappingError", "TableMapping", "Mapping", "load_mapping"]
 
@@ -80,6 +80,8 @@ class TableMapping:
     match_names: bool = True
     #: Column -> related table it is taken from, through this table's reference to it.
     lookup: dict[str, str] = field(default_factory=dict)
+    #: Where the mapping comes from (``m.yml: tables.orders``), for messages.
+    origin: str = ""
 
 
 @dataclass
@@ -110,10 +112,9 @@ def load_mapping(path: str | Path) -> Mapping:
     path = Path(path)
     if not path.exists():
         raise MappingError(f"{path}: mapping file not found")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML: {exc}") from exc
+    if not path.is_file():
+        raise MappingError(f"{path}: not a file; give the mapping's .yml file")
+    doc = load_yaml(path, error=MappingError) or {}
     return parse_mapping(doc, origin=str(path), path=path)
 
 
@@ -165,9 +166,20 @@ def _check_shapes(spec: dict, where: str) -> None:
     rows = spec.get("rows")
     if rows is not None and (not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)):
         raise MappingError(f"{where}.rows: expected a list of rows, each 'column: value' entries")
-    for key in ("where", "file", "table", "encoding", "date_format", "decimal", "thousands"):
+    for key in ("where", "file", "table", "encoding", "date_format", "decimal", "thousands", "sep", "sheet"):
+        if key == "sheet" and isinstance(spec.get(key), int) and not isinstance(spec[key], bool):
+            continue
         if spec.get(key) is not None and not isinstance(spec[key], str):
             raise MappingError(f"{where}.{key}: expected text, got {spec[key]!r}")
+    derive = spec.get("derive")
+    expressions = {f"derive.{k}": v for k, v in derive.items()} if isinstance(derive, dict) else {}
+    if spec.get("where") is not None:
+        expressions["where"] = spec["where"]
+    for key, text in expressions.items():  # checked here, before any file is read
+        try:
+            parse_expression(text, where=f"{where}.{key}")
+        except ExpressionError as exc:
+            raise MappingError(str(exc)) from None
     if spec.get("decimal") not in (None, ",", "."):
         raise MappingError(f"{where}.decimal: expected ',' or '.', got {spec['decimal']!r}")
 
@@ -228,6 +240,7 @@ def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
         rows=spec.get("rows"),
         match_names=_flag(spec.get("match_names", True), f"{where}.match_names"),
         lookup=_lookup(name, spec.get("lookup") or {}, where),
+        origin=where,
     )
 
 

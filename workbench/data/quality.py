@@ -59,17 +59,42 @@ def profiles(crm: CRMData) -> pd.DataFrame:
     return out[["table", *[c for c in out.columns if c != "table"]]] if parts else out
 
 
-def write_rejects(crm: CRMData, output_dir: str | Path) -> list[Path]:
-    """Write ``rejects.csv`` (one line per problem) and ``rejected_<table>.csv`` (raw rows to fix).
+def write_rejects(crm: CRMData, output_dir: str | Path, *, full_rows: bool = False,
+                  neutralise: bool = True) -> list[Path]:
+    """Write ``rejects.csv`` (one line per problem) and ``rejected_<table>.csv`` (rows to fix).
 
-    Returns the paths written; nothing is written when no row was rejected.
+    A rejected-rows file keeps only what fixing needs: the record number, the reasons, and the
+    file's columns that hold the table's key or a rejected value (a name, an e-mail or a phone
+    number that was not the problem stays out of it); ``full_rows=True`` keeps the whole raw
+    rows. Text a spreadsheet would read as a formula is neutralised unless ``neutralise=False``
+    (:mod:`workbench.exports`). Returns the paths written; nothing is written when no row was
+    rejected.
     """
     from workbench.exports import write_tables
 
     if crm.rejects.empty:
         return []
-    raw = {f"rejected_{name}": rows for name, rows in crm.rejected_rows.items()}
-    return write_tables(output_dir, rejects=crm.rejects, **raw)
+    raw = {f"rejected_{name}": rows if full_rows else _fix_columns(rows, crm.rejects, name)
+           for name, rows in crm.rejected_rows.items()}
+    return write_tables(output_dir, neutralise=neutralise, rejects=crm.rejects, **raw)
+
+
+def _norm(name) -> str:
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _fix_columns(rows: pd.DataFrame, rejects: pd.DataFrame, table: str) -> pd.DataFrame:
+    """`rows` reduced to the record number, the key, the columns with a rejected value, reasons."""
+
+    mine = rejects[rejects["table"] == table]
+    wanted = {_norm(c) for c in (*(CONTRACT[table].key if table in CONTRACT else ()), *mine["column"])}
+    data = [c for c in rows.columns if c not in ("row", "reasons")]
+    keep = {c for c in data if _norm(c) in wanted}
+    bad = set(zip(mine["row"], mine["value"].astype(str), strict=True))
+    for c in set(data) - keep:
+        if any((r, str(v)) in bad for r, v in zip(rows["row"], rows[c], strict=True) if pd.notna(v)):
+            keep.add(c)
+    return rows[["row", *[c for c in data if c in keep], "reasons"]]
 
 
 _DATED = {"orders": "order_date", "incidents": "date", "campaign_contacts": "sent_at"}

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.contract import TABLE_ORDER
+from workbench.data.limits import check_workbook
 
 __all__ = ["RawTable", "SourceError", "TEXT_SUFFIXES", "find_table_files", "read_raw"]
 
@@ -247,6 +248,7 @@ def _drop_blank(frame: pd.DataFrame, first_line: int):
 
 
 def _read_excel(path, *, sheet, header, names, skiprows) -> RawTable:
+    check_workbook(path, error=SourceError)  # a zip bomb is refused before it is unpacked
     try:
         book = pd.ExcelFile(path)
     except Exception as exc:  # openpyxl / xlrd raise several types for a file that is no workbook

@@ -8,6 +8,7 @@ import logging
 import pandas as pd
 
 from workbench.data.contract import Table
+from workbench.data.expressions import ExpressionError, parse_expression
 from workbench.data.mapping import MappingError, TableMapping
 from workbench.data.parsing import coerce_derived
 
@@ -93,12 +94,16 @@ def rename(frame: pd.DataFrame, table: Table, mapping: TableMapping | None,
 
 
 def _evaluate(expression: str, typed: pd.DataFrame, rows: pd.Series, where: str):
-    env = {c: typed[c] for c in typed.columns}
-    env["row_number"] = rows
+    """`expression` in the safe language (:mod:`workbench.data.expressions`): nothing else runs."""
     try:
-        return pd.eval(expression, local_dict=env, engine="python")
-    except Exception as exc:
-        raise MappingError(f"{where}: cannot evaluate {expression!r}: {exc}") from exc
+        return parse_expression(expression, where=where).evaluate(typed, names={"row_number": rows})
+    except ExpressionError as exc:
+        raise MappingError(str(exc)) from None
+
+
+def _where(mapping: TableMapping, key: str, file: str) -> str:
+    """``m.yml: tables.orders.where (orders.csv)``: the mapping file and key, and the data file."""
+    return f"{mapping.origin}.{key} ({file})" if mapping.origin else f"{file}: {key}"
 
 
 def apply_constants_and_derive(typed, table, mapping, file, rows: pd.Series):
@@ -109,7 +114,7 @@ def apply_constants_and_derive(typed, table, mapping, file, rows: pd.Series):
                                         table.column(col), typed.index)
         if mapping.derive:
             for col, expr in mapping.derive.items():
-                value = _evaluate(expr, typed, rows, f"{file}: derive {col}")
+                value = _evaluate(expr, typed, rows, _where(mapping, f"derive.{col}", file))
                 typed[col] = coerce_derived(value, table.column(col), typed.index)
     for col, expr in table.derivable.items():
         if col not in typed and {"quantity", "unit_price"} <= set(typed):
@@ -121,5 +126,10 @@ def apply_constants_and_derive(typed, table, mapping, file, rows: pd.Series):
 def where_mask(typed: pd.DataFrame, mapping: TableMapping | None, file: str, rows: pd.Series) -> pd.Series:
     if mapping is None or not mapping.where:
         return pd.Series(True, index=typed.index)
-    keep = _evaluate(mapping.where, typed, rows, f"{file}: where")
-    return pd.Series(keep, index=typed.index).fillna(False).astype(bool)
+    keep = _evaluate(mapping.where, typed, rows, _where(mapping, "where", file))
+    if isinstance(keep, bool):
+        return pd.Series(keep, index=typed.index)
+    if not isinstance(keep, pd.Series) or not pd.api.types.is_bool_dtype(keep.dtype):
+        raise MappingError(f"{file}: where {mapping.where!r} is not a true/false expression: "
+                           "compare a value, e.g. amount != 0")
+    return keep.fillna(False).astype(bool)

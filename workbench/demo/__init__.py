@@ -13,7 +13,8 @@ The generator is private modules, one per concept: ``personas`` (who the custome
 are), ``customers``, ``orders``, ``catalogue``, ``incidents``,
 ``campaigns``, ``survey`` (planted parameters and the rows they give),
 ``world`` (what the chunks share, one chunk's pipeline), ``draws`` and
-``tables`` (draws and columns), ``truth`` (the truth as JSON).
+``tables`` (draws and columns), ``truth`` (the truth as JSON), ``shapes`` (degraded
+variants: the shapes real exports have, named, for tests and demonstrations).
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.data.contract import CONTRACT, DTYPES
+from workbench.demo.shapes import SHAPE_CUSTOMERS, SHAPES, apply_shape, shape_names
 from workbench.demo.tables import TRUTH_COLUMNS as _TRUTH_COLUMNS
 from workbench.demo.world import World, chunk_size, chunks
 
-__all__ = ["DemoCompany", "generate", "write"]
+__all__ = ["DemoCompany", "SHAPES", "SHAPE_CUSTOMERS", "generate", "shape_names", "write"]
 
 log = logging.getLogger(__name__)
 
@@ -59,43 +61,66 @@ class DemoCompany:
 
 
 def generate(
-    *, customers: int = 4000, seed: int = 42, start: str = "2023-01-01", as_of: str = "2025-12-31"
+    *,
+    customers: int | None = None,
+    seed: int = 42,
+    start: str = "2023-01-01",
+    as_of: str = "2025-12-31",
+    shape: str | None = None,
 ) -> DemoCompany:
     """Generate the demo company in memory.
 
     Parameters
     ----------
-    customers : int
-        Number of customers.
+    customers : int, optional
+        Number of customers; default 4000, or :data:`SHAPE_CUSTOMERS` for a shape.
     seed : int
         Seed of every random draw; the same seed gives the same company.
     start, as_of : str
         First and last day of the history (inclusive); nothing is dated after `as_of`.
+    shape : str, optional
+        A degraded variant (see :data:`SHAPES`): the tables as an export of that shape holds
+        them; tables the shape lacks are left out. The truth stays the full company's, with
+        ``truth["shape"]`` naming the shape.
 
     Returns
     -------
     DemoCompany
         Same data as :func:`write` with the same arguments.
+
+    Raises
+    ------
+    ValueError
+        If `shape` is not a known shape.
     """
+    if shape is not None and shape not in SHAPES:
+        raise ValueError(f"unknown demo shape {shape!r}; shapes: {', '.join(SHAPES)}")
+    if customers is None:
+        customers = 4000 if shape is None else SHAPE_CUSTOMERS
     world = World(customers, seed, start, as_of)
     parts = list(chunks(world, 100_000))
     tables = {name: world.global_tables.get(name) for name in CONTRACT}
     for name in _CHUNK_TABLES:
         tables[name] = pd.concat([p[name] for p in parts], ignore_index=True)
     truth_rows = pd.concat([p["customers_truth"] for p in parts], ignore_index=True)
-    return DemoCompany(tables=tables, truth=world.truth(), customers_truth=truth_rows)
+    truth = world.truth()
+    if shape is not None:
+        tables = apply_shape(tables, shape, as_of=as_of)
+        truth = truth | {"shape": shape}
+    return DemoCompany(tables=tables, truth=truth, customers_truth=truth_rows)
 
 
 def write(
     out_dir: str | Path,
     *,
-    customers: int = 4000,
+    customers: int | None = None,
     seed: int = 42,
     file_format: str = "csv",
     chunk_customers: int = 100_000,
     start: str = "2023-01-01",
     as_of: str = "2025-12-31",
     progress: bool = False,
+    shape: str | None = None,
 ) -> Path:
     """Write the demo company to `out_dir`, chunk by chunk, in bounded memory.
 
@@ -111,6 +136,9 @@ def write(
         Customers generated and written at a time (rounded up to a multiple of 100).
     progress : bool
         Show a progress bar over the chunks.
+    shape : str, optional
+        Write a degraded variant (see :data:`SHAPES` and :func:`generate`): only the tables
+        its export holds. Shapes are test data, generated in memory (not chunk by chunk).
 
     Returns
     -------
@@ -121,6 +149,10 @@ def write(
         raise ValueError(f"file_format must be 'csv' or 'parquet', not {file_format!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if shape is not None:
+        return _write_shape(out, shape, customers=customers, seed=seed, file_format=file_format,
+                            start=start, as_of=as_of)
+    customers = 4000 if customers is None else customers
     world = World(customers, seed, start, as_of)
     sink = _Sink(out, file_format)
     for name, frame in world.global_tables.items():
@@ -138,6 +170,20 @@ def write(
         json.dumps(world.truth(), indent=2, ensure_ascii=False), encoding="utf-8"
     )
     log.info("wrote demo company (%d customers, seed %d) to %s", customers, seed, out)
+    return out
+
+
+def _write_shape(out: Path, shape: str, *, customers, seed, file_format, start, as_of) -> Path:
+    company = generate(customers=customers, seed=seed, start=start, as_of=as_of, shape=shape)
+    sink = _Sink(out, file_format)
+    for name, frame in company.tables.items():
+        sink.append(name, frame)
+    sink.append("customers_truth", company.customers_truth)
+    sink.close()
+    (out / "truth.json").write_text(
+        json.dumps(company.truth, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    log.info("wrote demo shape %s (seed %d) to %s", shape, seed, out)
     return out
 
 
@@ -180,6 +226,8 @@ def _arrow_schema(name: str, frame: pd.DataFrame):
         "boolean": pa.bool_(),
         "datetime64[ns]": pa.timestamp("ns"),
     }
+    if name not in CONTRACT and name != "customers_truth":  # a shape's table the contract lacks
+        return pa.Schema.from_pandas(frame, preserve_index=False)
     dtypes = (
         _TRUTH_COLUMNS
         if name == "customers_truth"

@@ -59,13 +59,20 @@ class ActionPlan:
         """The actions as solicitation history rows, to pass to the next plan."""
         return self.actions.assign(ref=self.actions["action"])[HISTORY_COLUMNS]
 
-    def export(self, path: str | Path) -> Path:
-        """Write the actions as CSV (UTF-8, dates ``YYYY-MM-DD``) for the CRM; returns the path."""
+    def export(self, path: str | Path, *, neutralise: bool = True) -> Path:
+        """Write the actions as CSV (UTF-8, dates ``YYYY-MM-DD``) for the CRM; returns the path.
+
+        Text a spreadsheet would read as a formula is neutralised unless ``neutralise=False``
+        (:mod:`workbench.exports`); the file is written whole or not at all.
+        """
+        from workbench.exports import write_csv
+
         path = Path(path)
         if path.suffix.lower() != ".csv":
             raise ValueError(f"{path}: the action plan is exported as a .csv file")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.actions.to_csv(path, index=False, date_format="%Y-%m-%d", float_format="%.4g")
+        write_csv(self.actions, path, neutralise=neutralise, bom=False, date_format="%Y-%m-%d",
+                  float_format="%.4g")
         logger.info("wrote %d actions to %s", len(self.actions), path)
         return path
 

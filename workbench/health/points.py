@@ -177,9 +177,9 @@ def _read(path: Path):
     if path.suffix.lower() == ".csv":
         return pd.read_csv(path)
     if path.suffix.lower() in (".yml", ".yaml"):
-        import yaml
+        from workbench.data.limits import load_yaml
 
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = load_yaml(path, error=ValueError)
         spec = spec.get("points", spec) if isinstance(spec, dict) else spec
         if not isinstance(spec, dict | list):
             raise ValueError(f"{path}: expected a mapping event: points, or a list of rows under 'points:'")

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.notices import warn
+
 __all__ = ["RiskRules", "BANDS", "churn_risk", "evaluate_risk", "RiskEvaluation", "no_purchase_between"]
 
 BANDS = ("low", "medium", "high", "critical")
@@ -172,17 +174,21 @@ def evaluate_risk(risk: pd.DataFrame, outcome: pd.Series, *, top_share: float = 
         raise ValueError(f"top_share={top_share!r}: a share between 0 and 1, e.g. 0.10")
     common = risk.index.intersection(outcome.index)
     y = outcome.reindex(common).astype(bool)
-    if y.nunique() < 2:
-        raise ValueError(f"the outcome has a single value over the {len(common)} customers scored: "
-                         "an AUC needs churners and stayers")
+    single = y.nunique() < 2
+    if single:  # everybody came back (or nobody did): the AUC is undefined, the rest stands
+        who = "every one churned" if len(y) and y.iloc[0] else "none churned"
+        warn(f"Risk evaluation: of the {len(common)} customers scored, {who}, so the AUC is "
+             "undefined (left empty) and precision says nothing; evaluate on a period where some "
+             "customers leave (an earlier calibration_end) before trusting the risk score.")
     k = int(np.ceil(top_share * len(common)))
     rows = []
     for col in scores:
         s = risk.loc[common, col]
         ok = s.notna()
         order = s[ok].sort_index().sort_values(ascending=False, kind="stable").index[:k]
-        rows.append({"score": col, "auc": roc_auc_score(y[ok], s[ok]),
-                     "precision_top": y[order].mean(), "lift_top": y[order].mean() / y[ok].mean(),
+        auc = np.nan if single or y[ok].nunique() < 2 else roc_auc_score(y[ok], s[ok])
+        rows.append({"score": col, "auc": auc,
+                     "precision_top": y[order].mean(), "lift_top": y[order].mean() / y[ok].mean() if y[ok].mean() else np.nan,
                      "base_rate": y[ok].mean(), "customers": int(ok.sum())})
     bands = pd.DataFrame({"band": risk.loc[common, "risk_band"], "churned": y}).groupby(
         "band", observed=False)["churned"].agg(customers="size", churners="sum")

@@ -1,7 +1,8 @@
 """The scenario table of the action plan (private to :mod:`workbench.health`).
 
 A scenario says which customers an action is for (``condition``, a true/false expression over
-the columns of the health table, evaluated by :meth:`pandas.DataFrame.eval`), what to do
+the columns of the health table, in the project's safe expression language:
+:mod:`workbench.data.expressions`), what to do
 (``action``), through which channels in order of preference (``channel``: ``phone|email``),
 and how long to wait before the same scenario may reach the same customer again
 (``cooldown_days``). Scenarios are tried in the order given: the first one that matches, is
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from workbench.data.expressions import ExpressionError, parse_expression
 
 __all__ = ["Scenarios", "DEFAULT_SCENARIOS", "CONSENT_COLUMNS"]
 
@@ -139,9 +142,9 @@ class Scenarios:
                                     "empty for the defaults)")
         if path.suffix.lower() == ".csv":
             return cls(pd.read_csv(path).to_dict("records"), source=str(path))
-        import yaml
+        from workbench.data.limits import load_yaml
 
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = load_yaml(path, error=ValueError)
         if not isinstance(spec, dict) or not isinstance(spec.get("scenarios"), list):
             raise ValueError(f"{path}: expected a 'scenarios:' list of {{{', '.join(COLUMNS)}}}")
         return cls(spec["scenarios"], source=str(path))
@@ -158,25 +161,20 @@ class Scenarios:
 
     def matches(self, health: pd.DataFrame) -> pd.DataFrame:
         """Boolean frame: does each scenario's condition hold for each customer (NaN never matches)."""
-        frame = _eval_frame(health)
         out = {}
         for r in self.rows:
             if r["condition"].strip() == "True":  # a sequence step that only waits for its turn
                 out[r["scenario"]] = np.ones(len(health), bool)
                 continue
+            where = f"{self.source}: scenario {r['scenario']!r}: condition"
             try:
-                hit = frame.eval(r["condition"], engine="python")
-            except Exception as exc:  # pandas raises several kinds for a bad expression
-                raise ValueError(
-                    f"{self.source}: scenario {r['scenario']!r}: condition {r['condition']!r} cannot be "
-                    f"evaluated ({type(exc).__name__}: {exc}). Conditions read the columns "
-                    f"{', '.join(map(str, health.columns))}") from None
-            if not isinstance(hit, pd.Series) or hit.dtype != bool:
-                raise ValueError(f"{self.source}: scenario {r['scenario']!r}: condition "
-                                 f"{r['condition']!r} is not a true/false expression")
+                hit = parse_expression(r["condition"], where=where).mask(health)
+            except ExpressionError as exc:
+                columns = "" if "the columns are" in str(exc) else \
+                    f". Conditions read the columns {', '.join(map(str, health.columns))}"
+                raise ValueError(f"{exc}{columns}") from None
             out[r["scenario"]] = hit.to_numpy()
         return pd.DataFrame(out, index=health.index)
-
 
     def stops(self, health: pd.DataFrame, name: str, purchased: np.ndarray) -> np.ndarray:
         """Where the ``unless`` of scenario `name` holds (the sequence stops there)."""
@@ -185,10 +183,11 @@ class Scenarios:
             return np.zeros(len(health), bool)
         if unless == PURCHASED:
             return purchased
-        hit = _eval_frame(health).assign(**{PURCHASED: purchased}).eval(unless, engine="python")
-        if not isinstance(hit, pd.Series) or hit.dtype != bool:
-            raise ValueError(f"{self.source}: scenario {name!r}: unless {unless!r} is not a "
-                             "true/false expression")
+        where = f"{self.source}: scenario {name!r}: unless"
+        try:  # the same safe expression language as conditions
+            hit = parse_expression(unless, where=where).mask(health.assign(**{PURCHASED: purchased}))
+        except ExpressionError as exc:
+            raise ValueError(str(exc)) from None
         return hit.to_numpy()
 
 
@@ -207,17 +206,3 @@ def _chain(r: dict, source: str) -> dict:
     unless = "" if unless is None or (isinstance(unless, float) and np.isnan(unless)) else str(unless)
     return {"after": after, "delay_days": float(delay), "unless": unless}
 
-
-def _eval_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as float (missing = NaN, which no comparison matches); text and categories as text."""
-    out = {}
-    for col in table.columns:
-        s = table[col]
-        if pd.api.types.is_bool_dtype(s) or (pd.api.types.is_numeric_dtype(s)
-                                             and not isinstance(s.dtype, pd.CategoricalDtype)):
-            out[col] = s.astype("Float64").to_numpy("float64", na_value=np.nan)
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            out[col] = s
-        else:
-            out[col] = s.astype(object).where(s.notna(), None)
-    return pd.DataFrame(out, index=table.index)

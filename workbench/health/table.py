@@ -15,6 +15,7 @@ import pandas as pd
 from workbench.health.capital import CapitalResult, tolerance_capital
 from workbench.health.plan import HISTORY_COLUMNS, action_plan, contact_history
 from workbench.health.risk import BANDS, churn_risk
+from workbench.notices import warn
 
 __all__ = ["health_table", "near_threshold", "capital_drivers", "Health", "assess", "replay_plan",
            "read_segments", "clv_by_segment", "rfm_segments"]
@@ -102,8 +103,15 @@ def health_table(scores: pd.DataFrame, capital: CapitalResult, risk: pd.DataFram
     t["days_since_complaint"] = comp["days_since_complaint"]
     if segments is not None:
         t["segment"] = segments.reindex(t.index).astype("object").fillna("(no segment)")
+        left_out = segments[~segments.index.isin(t.index)]
+        t.attrs["not_scored"] = left_out.astype("object").fillna("(no segment)").value_counts().to_dict()
+        if len(left_out):
+            warn(f"Customer health: {len(left_out)} customer(s) of the segments have no purchase day "
+                 "by as_of (returns only, or no order) and get no score; the segment table counts "
+                 "them apart (column not_scored).")
     drivers = near_threshold(capital)["drivers"].reindex(t.index)
     t["why"] = _why(t, drivers)
+    t.attrs["unreliable"] = list(scores.attrs.get("unreliable", []))
     return t
 
 
@@ -205,7 +213,9 @@ def clv_by_segment(table: pd.DataFrame) -> pd.DataFrame:
     """Per segment: customers, total and mean CLV, share of the CLV, P(alive), risk.
 
     ``table`` is :func:`health_table` output with a ``segment`` column. Sorted by total CLV;
-    customers without a segment form their own row, so totals reconcile.
+    customers without a segment form their own row, so totals reconcile. ``not_scored`` counts
+    the segment's customers that have no score (returns only, no purchase day: see
+    :func:`health_table`), so that every customer of the segments is counted.
     """
     if "segment" not in table:
         raise ValueError("the health table has no segment column: pass segments= to health_table")
@@ -216,4 +226,11 @@ def clv_by_segment(table: pd.DataFrame) -> pd.DataFrame:
                         "risk_score_mean": g["risk_score"].mean(),
                         "at_risk_pct": 100 * at_risk.groupby(table["segment"]).mean()})
     out["clv_share_pct"] = 100 * out["clv_total"] / out["clv_total"].sum()
-    return out.sort_values("clv_total", ascending=False).reset_index()
+    not_scored = pd.Series(table.attrs.get("not_scored", {}), dtype="int64")
+    out = out.reindex(out.index.union(not_scored.index))
+    out["customers"] = out["customers"].fillna(0).astype(int)
+    out["not_scored"] = not_scored.reindex(out.index).fillna(0).astype(int)
+    out.index.name = "segment"
+    out = out.sort_values("clv_total", ascending=False, na_position="last").reset_index()
+    out.attrs = {"unreliable": list(table.attrs.get("unreliable", []))}
+    return out

@@ -34,7 +34,7 @@ from workbench.personas.cards import (
     describe_base,
     trait_table,
 )
-from workbench.personas.drill import compare_with, drilldown, drilldown_findings
+from workbench.personas.drill import compare_with, drilldown, drilldown_columns, drilldown_findings
 from workbench.personas.features import (
     CATALOGUE,
     DEFAULT_GROUPS,
@@ -54,7 +54,7 @@ from workbench.personas.uses import (
 
 __all__ = [
     "PersonaFeatures", "PersonaModel", "PersonaCard", "PersonaCards", "persona_features",
-    "persona_cards", "trait_table", "describe_base", "drilldown", "drilldown_findings", "compare_with",
+    "persona_cards", "trait_table", "describe_base", "drilldown", "drilldown_columns", "drilldown_findings", "compare_with",
     "category_affinity", "product_fit", "incident_profile", "recurring_incidents",
     "write_personas", "read_segments", "age_band", "GROUPS", "DEFAULT_GROUPS", "ALGORITHMS",
     "AGE_LABELS", "CATALOGUE",

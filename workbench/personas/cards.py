@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.display import escape_markdown
 from workbench.personas import text as T
 from workbench.personas.features import PersonaFeatures
 
@@ -132,13 +133,16 @@ class PersonaCard:
         return asdict(self)
 
     def to_markdown(self) -> str:
-        head = f"### {self.id} · {self.name}\n\n**{_customers(self.customers)} ({self.share_pct:.0f} %)"
+        """The card as Markdown; every text from the data is escaped (no link, image or HTML)."""
+        md = escape_markdown
+        head = f"### {md(self.id)} · {md(self.name)}\n\n**{_customers(self.customers)} ({self.share_pct:.0f} %)"
         if self.revenue_share_pct is not None:
             head += f", {self.revenue_share_pct:.0f} % of revenue"
         head += "**"
         if self.stability:
-            head += (f" · stability: {self.stability['verdict']} (bootstrap Jaccard "
+            head += (f" · stability: {md(self.stability['verdict'])} (bootstrap Jaccard "
                      f"{self.stability['jaccard']:.2f}, ARI {self.stability['ari']:.2f})")
+        # sentences and contrasts escape the data they quote when they are worded (text.py)
         lines = [head, ""] + [f"- {s}" for s in self.sentences]
         if self.contrasts:
             lines += ["", "*In contrast with the base:* " + "; ".join(self.contrasts) + "."]
@@ -161,7 +165,7 @@ class PersonaCards(list):
             "top_traits": "; ".join(c.sentences[:3])} for c in self])
 
     def to_markdown(self, title: str = "Personas") -> str:
-        return f"## {title}\n\n" + "\n\n".join(c.to_markdown() for c in self) + "\n"
+        return f"## {escape_markdown(title)}\n\n" + "\n\n".join(c.to_markdown() for c in self) + "\n"
 
     def to_json(self) -> str:
         return json.dumps([c.to_dict() for c in self], indent=2, ensure_ascii=False, default=_plain)

@@ -140,3 +140,28 @@ def compare_with(features: PersonaFeatures, labels, *, by: str) -> tuple[pd.Data
     if known.sum() < 2:
         raise ValueError(f"{by} is stated for fewer than 2 customers: nothing to compare with")
     return table, float(adjusted_rand_score(group[known], lab[known]))
+
+
+#: Drill-down descriptors tried, in order, when none is named: those the source holds are used.
+DEFAULT_DRILLDOWN = ("country", "age_band", "gender", "sector", "kind")
+
+
+def drilldown_columns(features: PersonaFeatures, by: str = "") -> tuple[list[str], list[str]]:
+    """The descriptors to drill down by, and the sentences saying what was chosen or left out.
+
+    `by` is a comma-separated list; ``""`` takes :data:`DEFAULT_DRILLDOWN` where the source has
+    them (``age_band`` needs ``age``). Named descriptors the source lacks are left out with a
+    sentence, never an error: a drill-down is a view, the notebook goes on.
+    """
+    held = set(features.table.columns) | ({"age_band"} if "age" in features.table else set())
+    wanted = [b.strip() for b in by.split(",") if b.strip()] or list(DEFAULT_DRILLDOWN)
+    usable = [b for b in wanted if b in held]
+    missing = [b for b in wanted if b not in held]
+    said = []
+    if not by.strip():
+        said.append(f"Drill-down by {', '.join(usable) or 'nothing'}: the descriptors among "
+                    f"{', '.join(DEFAULT_DRILLDOWN)} that this source holds (parameter drilldown_by).")
+    if missing:
+        said.append(f"Skipped: drill-down by {', '.join(missing)} needs customer column(s) this "
+                    "source does not hold; map them in the customers table (age for age_band).")
+    return usable, said

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from workbench.data.contract import CONTRACT
 from workbench.data.dataset import CRMData
-from workbench.rfm import rfm_table
+from workbench.rfm import purchase_lines, rfm_table
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +199,10 @@ def resolve(table: pd.DataFrame, features, descriptors: list[str]) -> list[str]:
         features = [f.strip() for f in features.split(",") if f.strip()]
     out = []
     for item in features:
-        if item in GROUPS:
-            out += [d for d in descriptors if spec_of(d, table[d]).group == item
-                    and table[d].notna().any()]
+        if item in GROUPS:  # the customers' extra columns ("other") count as demographics
+            out += [d for d in descriptors if table[d].notna().any() and (
+                spec_of(d, table[d]).group == item
+                or (item == "demographics" and spec_of(d, table[d]).group == "other"))]
         else:
             out.append(item)
     return out
@@ -270,7 +272,7 @@ def _behaviour(crm: CRMData, as_of, mix: dict, skipped, notes) -> list[pd.DataFr
     t = t.filter(t.order_date.cast("date") <= as_of.date())
     rfm = rfm_table(t, as_of=as_of)
     rfm["customer_id"] = rfm["customer_id"].astype("str")
-    pos = t.filter(t.amount > 0)
+    pos = purchase_lines(t)
     gross = pos.group_by("customer_id").aggregate(gross=pos.amount.sum(), lines=pos.count(),
                                                   first_day=pos.order_date.min()).to_pandas()
     out = rfm[["customer_id", "frequency", "monetary", "recency_days", "tenure_days"]].merge(
@@ -307,7 +309,8 @@ def _behaviour(crm: CRMData, as_of, mix: dict, skipped, notes) -> list[pd.DataFr
 def _discount(crm: CRMData, pos, skipped) -> pd.DataFrame | None:
     """Average discount off list price, over the lines whose product has a list price."""
     cols = set(pos.columns)
-    if "products" not in crm or "product_id" not in cols or "quantity" not in cols:
+    if ("products" not in crm or "product_id" not in cols or "quantity" not in cols
+            or "list_price" not in crm.table("products").columns):
         skipped.append(("discount_pct", "needs orders.product_id, orders.quantity and products.list_price"))
         return None
     p = crm.table("products")
@@ -366,6 +369,30 @@ def _demographics(crm: CRMData, as_of, skipped) -> pd.DataFrame:
             out[col] = c[col].astype("object").where(c[col].notna(), None).to_numpy()
     if "newsletter_subscribed" in c:
         out["newsletter_subscribed"] = c["newsletter_subscribed"].astype("Float64").astype("float64").to_numpy()
+    return _extra_columns(c, out, skipped)
+
+
+#: A categorical extra column with more distinct values than this is no feature (an id, a name).
+MAX_EXTRA_LEVELS = 20
+
+
+def _extra_columns(c: pd.DataFrame, out: pd.DataFrame, skipped) -> pd.DataFrame:
+    """Customer columns the source adds to the contract (a mapping's ``extra:``), as descriptors.
+
+    Numeric and yes/no columns are numeric descriptors; text columns with at most
+    :data:`MAX_EXTRA_LEVELS` values are categorical ones; others are skipped with a reason.
+    They belong to the ``demographics`` group (see :func:`resolve`).
+    """
+    known = {col.name for col in CONTRACT["customers"].columns}
+    for col in (x for x in c.columns if x not in known and x not in out):
+        values = c[col]
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            out[col] = values.astype("Float64").astype("float64").to_numpy()
+        elif values.nunique() <= MAX_EXTRA_LEVELS:
+            out[col] = values.astype("object").where(values.notna(), None).to_numpy()
+        else:
+            skipped.append((col, f"{values.nunique()} distinct values: too many for a feature "
+                                 f"(at most {MAX_EXTRA_LEVELS})"))
     return out
 
 

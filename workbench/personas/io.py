@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.exports import atomic_path, write_csv
 from workbench.personas.cards import PersonaCards
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,11 @@ SEGMENT_SUFFIXES = (".csv", ".parquet", ".pq")
 
 
 def write_personas(labels, cards: PersonaCards, output_dir, *, stem: str = "personas",
-                   formats=FORMATS) -> dict[str, Path]:
+                   formats=FORMATS, neutralise: bool = True) -> dict[str, Path]:
     """Write the persona of every customer and the cards.
+
+    Each file is written whole or not at all; in the CSV, text a spreadsheet would read as a
+    formula is neutralised unless ``neutralise=False`` (:mod:`workbench.exports`).
 
     ``<stem>.csv`` / ``<stem>.parquet``: columns ``customer_id, persona`` (the card's short
     name); ``<stem>_cards.json`` and ``<stem>_cards.md``: the cards. Returns the paths by format.
@@ -42,16 +46,19 @@ def write_personas(labels, cards: PersonaCards, output_dir, *, stem: str = "pers
     paths = {}
     if "csv" in formats:
         paths["csv"] = out / f"{stem}.csv"
-        frame.to_csv(paths["csv"], index=False)
+        write_csv(frame, paths["csv"], neutralise=neutralise, bom=False)
     if "parquet" in formats:
         paths["parquet"] = out / f"{stem}.parquet"
-        frame.to_parquet(paths["parquet"], index=False)
+        with atomic_path(paths["parquet"]) as tmp:
+            frame.to_parquet(tmp, index=False)
     if "json" in formats:
         paths["json"] = out / f"{stem}_cards.json"
-        paths["json"].write_text(cards.to_json(), encoding="utf-8")
+        with atomic_path(paths["json"]) as tmp:
+            tmp.write_text(cards.to_json(), encoding="utf-8")
     if "md" in formats:
         paths["md"] = out / f"{stem}_cards.md"
-        paths["md"].write_text(cards.to_markdown(), encoding="utf-8")
+        with atomic_path(paths["md"]) as tmp:
+            tmp.write_text(cards.to_markdown(), encoding="utf-8")
     log.info("wrote personas of %d customers to %s", len(frame), out)
     return paths
 

@@ -11,6 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from workbench.display import escape_markdown as _md
+
 AGE_EDGES = (0, 20, 26, 36, 46, 56, 66, 200)
 AGE_LABELS = ("under 20", "20–25", "26–35", "36–45", "46–55", "56–65", "66 and over")
 GENDER_WORDS = {"F": "women", "M": "men", "X": "gender X"}
@@ -52,11 +54,13 @@ def rate(per_year: float) -> str:
 
 
 def level_word(phrase: str, level: str) -> str:
+    """A category level in words; a level from the data is escaped for Markdown (sentences are
+    shown as Markdown: a product named ``![x](https://...)`` must not become an image)."""
     if phrase == "gender":
-        return GENDER_WORDS.get(level, f"gender {level}")
+        return GENDER_WORDS.get(level, f"gender {_md(level)}")
     if phrase == "kind":
-        return KIND_WORDS.get(level, level)
-    return str(level)
+        return KIND_WORDS.get(level, _md(level))
+    return _md(level)
 
 
 def categorical_sentence(phrase: str, feature: str, level: str, share: float, base: float | None) -> str:
@@ -64,7 +68,7 @@ def categorical_sentence(phrase: str, feature: str, level: str, share: float, ba
     word = level_word(phrase, level)
     body = {"gender": f"are {word}", "kind": f"are {word}", "live": f"live in {word}",
             "sector": f"are in the {word} sector", "acquired": f"came through {word}"}.get(
-        phrase, f"have {feature} {word}")
+        phrase, f"have {_md(feature)} {word}")
     tail = "" if base is None else f" (base {pct(base)})"
     return f"{pct(share)} {body}{tail}"
 
@@ -79,7 +83,7 @@ def numeric_sentence(phrase: str, feature: str, value: float, base: float | None
     def b(text: str) -> str:
         return "" if base is None else f" (base {text})"
 
-    label = feature.split("=", 1)[-1].replace("_", " ")
+    label = _md(feature.split("=", 1)[-1].replace("_", " "))
     if phrase == "age" and age_range is not None:
         lo, hi = age_range
         tail = "" if base_range is None else f" (base {base_range[0]:.0f}–{base_range[1]:.0f})"
@@ -107,7 +111,7 @@ def numeric_sentence(phrase: str, feature: str, value: float, base: float | None
     }
     if phrase in words:
         return words[phrase](value) + b(base_words[phrase](base) if base is not None else "")
-    return f"{feature}: average {value:,.3g}" + b(f"{base:,.3g}" if base is not None else "")
+    return f"{_md(feature)}: average {value:,.3g}" + b(f"{base:,.3g}" if base is not None else "")
 
 
 def name_tag(phrase: str, feature: str, level: str | None, effect: float, median: float) -> str | None:
@@ -182,13 +186,14 @@ def _first_upper(text: str) -> str:
 
 
 def who(by: str, group: str, names: dict | None = None) -> str:
-    """How a drill-down group is named in a sentence."""
+    """How a drill-down group is named in a sentence (data escaped for Markdown)."""
     if by == "persona":
-        return f"{group} ({names[group]})" if names and group in names else group
+        return f"{_md(group)} ({_md(names[group])})" if names and group in names else _md(group)
+    group = _md(group)
     if by == "gender":
         return _first_upper(GENDER_WORDS.get(group, f"customers of gender {group}"))
     if by == "kind":
         return _first_upper(KIND_WORDS.get(group, group))
     return {"country": f"Buyers from {group}", "city": f"Buyers in {group}",
             "age_band": f"Buyers aged {group}", "sector": f"Buyers in the {group} sector"}.get(
-        by, f"Customers with {by} {group}")
+        by, f"Customers with {_md(by)} {group}")

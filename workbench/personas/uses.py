@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.dataset import CRMData
+from workbench.display import escape_markdown as _md
+from workbench.rfm import purchase_lines
 
 
 def _labels_table(labels):
@@ -27,7 +29,7 @@ def _lines(crm: CRMData, labels, as_of):
     crm.require("orders", purpose="persona uses")
     lab, _ = _labels_table(labels)
     t = crm.table("orders")
-    t = t.filter((t.order_date.cast("date") <= pd.Timestamp(as_of).date()) & (t.amount > 0))
+    t = purchase_lines(t.filter(t.order_date.cast("date") <= pd.Timestamp(as_of).date()))
     return t.join(lab, "customer_id")
 
 
@@ -167,10 +169,10 @@ def recurring_incidents(profile: pd.DataFrame, *, names: dict | None = None, min
         enough = g[g["incidents"] >= min_incidents]
         over = enough.loc[enough["index"].idxmax()] if len(enough) else top
         name = (names or {}).get(p, p)
-        text = (f"{name}: {top['kind'].replace('_', ' ')} is their most frequent incident "
+        text = (f"{_md(name)}: {_md(top['kind'].replace('_', ' '))} is their most frequent incident "
                 f"({top['per_100_customers']:.0f} per 100 customers)")
         if over["index"] >= 120:
-            text += (f"; {over['kind'].replace('_', ' ')} is over-represented ({over['share_pct']:.0f} % "
+            text += (f"; {_md(over['kind'].replace('_', ' '))} is over-represented ({over['share_pct']:.0f} % "
                      f"of their incidents, index {over['index']:.0f})")
         rows.append({"persona": p, "name": name, "most_frequent": top["kind"],
                      "per_100_customers": top["per_100_customers"], "over_represented": over["kind"],

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import shows_figure
 
 __all__ = ["plot_funnel", "plot_funnel_rates", "plot_lifts", "plot_roi_by_kind", "plot_attribution",
            "plot_segment_effects", "plot_allocation", "plot_qini", "plot_response_rates"]
@@ -22,6 +23,7 @@ def _empty(ax, text: str):
     return ax
 
 
+@shows_figure
 def plot_funnel(stages: pd.DataFrame, *, ax=None):
     """One campaign's funnel (from :func:`workbench.campaigns.funnel_stages`): count per stage,
     with the share of the previous stage (its denominator) and of the contacts sent."""
@@ -41,6 +43,7 @@ def plot_funnel(stages: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_funnel_rates(funnel: pd.DataFrame, *, rates=_SHOWN_RATES, ax=None):
     """Heat map of the funnel rates (from :func:`workbench.campaigns.funnel`), one row per arm;
     blank = not tracked. Column labels carry the denominators."""
@@ -64,6 +67,7 @@ def plot_funnel_rates(funnel: pd.DataFrame, *, rates=_SHOWN_RATES, ax=None):
     return ax
 
 
+@shows_figure
 def plot_lifts(table: pd.DataFrame, *, metric: str = "margin", label: str = "campaign_id", ax=None):
     """Forest plot of lifts with their intervals (from :func:`workbench.campaigns.incrementality`
     or :func:`~workbench.campaigns.effects_by`); rows without a control group are named, not drawn."""
@@ -98,6 +102,7 @@ def plot_lifts(table: pd.DataFrame, *, metric: str = "margin", label: str = "cam
     return ax
 
 
+@shows_figure
 def plot_roi_by_kind(audit: pd.DataFrame, *, variable: bool = False, ax=None):
     """Benefit / cost per action kind (from :func:`workbench.campaigns.action_audit`) with its
     interval; 1 = break-even. Kinds without a controlled campaign are named, not drawn."""
@@ -122,6 +127,7 @@ def plot_roi_by_kind(audit: pd.DataFrame, *, variable: bool = False, ax=None):
     return ax
 
 
+@shows_figure
 def plot_attribution(attribution: pd.DataFrame, *, value: str = "revenue", ax=None):
     """Attributed `value` per campaign under each model (from :func:`workbench.campaigns.attribution`)."""
     ax = _axes(ax, figsize=(10, 4))
@@ -136,6 +142,7 @@ def plot_attribution(attribution: pd.DataFrame, *, value: str = "revenue", ax=No
     return ax
 
 
+@shows_figure
 def plot_segment_effects(effects: pd.DataFrame, *, by: str, metric: str = "margin", ax=None):
     """Lifts per segment, one colour per action kind (from :func:`workbench.campaigns.effects_by`
     with ``["kind", by]``); cells without a measure are left out of the plot, not of the table."""
@@ -159,6 +166,7 @@ def plot_segment_effects(effects: pd.DataFrame, *, by: str, metric: str = "margi
     return ax
 
 
+@shows_figure
 def plot_allocation(summary: pd.DataFrame, *, ax=None):
     """Variable spend per action kind today and after reallocation (from
     :func:`workbench.campaigns.allocation_summary`), with the budget left unspent."""
@@ -179,6 +187,7 @@ def plot_allocation(summary: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_qini(curve: pd.DataFrame | None, *, ax=None):
     """Qini curve (from :func:`workbench.campaigns.qini_curve`): incremental outcome when
     targeting the contacts with the highest predicted uplift first, against random targeting.
@@ -195,6 +204,7 @@ def plot_qini(curve: pd.DataFrame | None, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_response_rates(rates: pd.DataFrame, *, label: str | list[str] = "campaign_id", ax=None):
     """Response rates with their intervals (from :func:`workbench.campaigns.response_rates`),
     one line per row; the `label` columns name the rows."""

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import shows_figure
 
 __all__ = ["plot_capital_trajectories", "plot_capital_distribution", "plot_p_alive_matrix",
            "plot_holdout_check", "plot_forecast", "plot_tracking", "plot_clv_by_segment",
@@ -31,6 +32,7 @@ def _threshold_band(ax, threshold, near_margin, *, vertical: bool = False) -> No
              label=f"near it (+{near_margin:g})")
 
 
+@shows_figure
 def plot_capital_trajectories(trajectory: pd.DataFrame, *, customers=None, threshold: float | None = None,
                               near_margin: float | None = None, label_events: bool = True, ax=None):
     """Capital over time of a few customers (rows of ``CapitalResult.trajectory``).
@@ -67,6 +69,7 @@ def plot_capital_trajectories(trajectory: pd.DataFrame, *, customers=None, thres
     return ax
 
 
+@shows_figure
 def plot_capital_distribution(customers: pd.DataFrame, *, threshold: float | None = None,
                               near_margin: float | None = None, ax=None):
     """Histogram of today's capital (``CapitalResult.customers``), threshold zone shaded."""
@@ -81,6 +84,7 @@ def plot_capital_distribution(customers: pd.DataFrame, *, threshold: float | Non
     return ax
 
 
+@shows_figure
 def plot_p_alive_matrix(matrix: pd.DataFrame, *, ax=None):
     """P(alive) over repeat purchases x time since the last purchase (``clv.p_alive_matrix``)."""
     ax = _axes(ax, figsize=(8, 4.5))
@@ -92,11 +96,15 @@ def plot_p_alive_matrix(matrix: pd.DataFrame, *, ax=None):
         ax.scatter(zero["time_since_last"], [0] * len(zero), c=zero["p_alive"], cmap="RdYlGn", vmin=0, vmax=1,
                    s=120, marker="s", edgecolor="k")
     ax.figure.colorbar(mesh, ax=ax, label="P(alive)")
+    title = "Probability that a customer is still active"
+    if matrix.attrs.get("unreliable"):
+        title += "\n(UNRELIABLE FIT: see the warnings)"
     ax.set(xlabel="time since the last purchase (model time units)", ylabel="repeat purchases",
-           title="Probability that a customer is still active")
+           title=title)
     return ax
 
 
+@shows_figure
 def plot_holdout_check(table: pd.DataFrame, *, ax=None):
     """Mean holdout purchases, actual vs predicted, by calibration frequency (``holdout_check``)."""
     ax = _axes(ax, figsize=(8, 3.5))
@@ -110,6 +118,7 @@ def plot_holdout_check(table: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_forecast(forecast: pd.DataFrame, *, ax=None):
     """Expected revenue per month, against the actual revenue when the table has it.
 
@@ -133,6 +142,7 @@ def plot_forecast(forecast: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_tracking(track: pd.DataFrame, *, calibration_end=None, ax=None):
     """Cumulative repeat purchases, actual vs expected (``clv.expected_vs_actual_by_period``)."""
     ax = _axes(ax, figsize=(9, 3.5))
@@ -147,6 +157,7 @@ def plot_tracking(track: pd.DataFrame, *, calibration_end=None, ax=None):
     return ax
 
 
+@shows_figure
 def plot_clv_by_segment(table: pd.DataFrame, *, ax=None):
     """Total CLV per segment, with customers and mean CLV in the labels (``health.clv_by_segment``)."""
     t = table.sort_values("clv_total")
@@ -156,11 +167,17 @@ def plot_clv_by_segment(table: pd.DataFrame, *, ax=None):
         ax.annotate(f" {row['customers']:,} customers, mean {row['clv_mean']:,.0f}, "
                     f"{row['at_risk_pct']:.0f} % at risk", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     va="center", fontsize=8)
-    ax.set_xlim(0, t["clv_total"].max() * 1.6)
-    ax.set(xlabel="total CLV over the horizon (discounted)", ylabel="", title="Lifetime value by segment")
+    top = t["clv_total"].max()
+    if np.isfinite(top) and top > 0:
+        ax.set_xlim(0, top * 1.6)
+    title = "Lifetime value by segment"
+    if table.attrs.get("unreliable"):  # the fit behind these values should not be trusted
+        title += " (UNRELIABLE FIT: see the warnings)"
+    ax.set(xlabel="total CLV over the horizon (discounted)", ylabel="", title=title)
     return ax
 
 
+@shows_figure
 def plot_risk_bands(bands: pd.DataFrame, *, ax=None):
     """Customers and churn rate per risk band (``RiskEvaluation.bands``)."""
     ax = _axes(ax, figsize=(7, 3.2))
@@ -174,6 +191,7 @@ def plot_risk_bands(bands: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_action_counts(counts: pd.DataFrame, *, ax=None):
     """Actions per scenario, and the matched customers held back by each reason (``ActionPlan.counts``)."""
     t = counts[counts["scenario"] != "total"].iloc[::-1]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import shows_figure
 
 __all__ = ["plot_paths", "plot_channel_contributions"]
 
@@ -19,6 +20,7 @@ def _empty(ax, text: str):
     return ax
 
 
+@shows_figure
 def plot_paths(paths: pd.DataFrame, *, ax=None):
     """The typical paths as a sequence chart (from :meth:`Journeys.top_paths`): one line per
     path, its touches as coloured boxes in order, then the purchase, with the journeys and the
@@ -53,6 +55,7 @@ def _box(x, y, colour):
     return FancyBboxPatch((x, y - 0.3), 0.9, 0.6, boxstyle="round,pad=0.02", color=colour)
 
 
+@shows_figure
 def plot_channel_contributions(attribution: pd.DataFrame, *, ax=None):
     """Share of the conversions credited to each channel, Markov removal effect beside the
     heuristic rules (from :meth:`Journeys.attribution`)."""

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import shows_figure
 
 __all__ = ["plot_model_choice", "plot_projection", "plot_trait_heatmap", "plot_sizes",
            "plot_stability", "plot_category_affinity", "plot_product_fit", "plot_incidents",
@@ -16,6 +17,7 @@ def _named(ids, names: dict | None) -> list[str]:
     return [f"{i} · {names[i]}" if names and i in names else str(i) for i in ids]
 
 
+@shows_figure
 def plot_model_choice(choice: pd.DataFrame, *, ax=None):
     """Silhouette (and BIC for mixtures) per number of personas, the chosen one marked."""
     ax = _axes(ax, figsize=(8, 3.5))
@@ -37,6 +39,7 @@ def plot_model_choice(choice: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_projection(projection: pd.DataFrame, *, names: dict | None = None, explained=None,
                     max_points: int = 5000, seed: int = 0, ax=None):
     """Customers on the first two principal components, coloured by persona."""
@@ -62,6 +65,7 @@ def _trait_label(r) -> str:
     return feature if pd.isna(r.level) else f"{feature} = {str(r.level).replace('_', ' ')}"
 
 
+@shows_figure
 def plot_trait_heatmap(traits: pd.DataFrame, *, names: dict | None = None, top: int = 18, ax=None):
     """Effect size of each trait per persona against the base (red above, blue below)."""
     import seaborn as sns
@@ -80,6 +84,7 @@ def plot_trait_heatmap(traits: pd.DataFrame, *, names: dict | None = None, top: 
     return ax
 
 
+@shows_figure
 def plot_sizes(summary: pd.DataFrame, *, ax=None):
     """Share of customers and share of revenue per persona (from ``cards.table()``)."""
     labels = _named(summary["persona"], dict(zip(summary["persona"], summary["name"], strict=True)))
@@ -95,6 +100,7 @@ def plot_sizes(summary: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_stability(stability: pd.DataFrame, *, names: dict | None = None, ax=None):
     """Bootstrap Jaccard per persona, with the usual thresholds (0.6 fair, 0.75 stable)."""
     ax = _axes(ax, figsize=(8, 1.2 + 0.5 * len(stability)))
@@ -121,6 +127,7 @@ def _index_heatmap(wide: pd.DataFrame, title: str, label: str, ax):
     return ax
 
 
+@shows_figure
 def plot_category_affinity(affinity: pd.DataFrame, *, names: dict | None = None, ax=None):
     """Persona x category spend index (100 = the base's share; 200 = twice as much)."""
     wide = affinity.pivot_table(index="persona", columns="category", values="index", fill_value=0)
@@ -129,6 +136,7 @@ def plot_category_affinity(affinity: pd.DataFrame, *, names: dict | None = None,
                           "index (100 = base)", ax)
 
 
+@shows_figure
 def plot_product_fit(fit: pd.DataFrame, *, ax=None):
     """Fit index of a new product per persona (100 = the average customer)."""
     rows = fit[fit["persona"] != "all customers"]
@@ -142,6 +150,7 @@ def plot_product_fit(fit: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_incidents(profile: pd.DataFrame, *, names: dict | None = None, ax=None):
     """Incidents per 100 customers, per persona and kind."""
     import seaborn as sns
@@ -157,6 +166,7 @@ def plot_incidents(profile: pd.DataFrame, *, names: dict | None = None, ax=None)
     return ax
 
 
+@shows_figure
 def plot_drilldown(table: pd.DataFrame, *, value: str = "mean_monetary", ax=None):
     """Share of customers and of revenue per group, and an average (from ``drilldown``)."""
     by = table.columns[0]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import shows_figure, subplots
 
 __all__ = [
     "plot_psm",
@@ -74,6 +75,7 @@ def _marker_height(result, name: str, price: float, drawn: list[str]) -> float:
     return 1 - float(np.interp(price, x, result.curves[first]))  # its complement is drawn
 
 
+@shows_figure
 def plot_psm(result, *, ax=None, title: str | None = None, legend: bool = True):
     """The classic Van Westendorp chart: the cumulative curves, every price point marked and
     labelled where its two curves cross, and the acceptable range shaded."""
@@ -119,24 +121,17 @@ def plot_psm(result, *, ax=None, title: str | None = None, legend: bool = True):
     return ax
 
 
+@shows_figure
 def plot_psm_groups(results: Mapping, *, ncols: int = 3, sharex: bool = False, axes=None):
     """:func:`plot_psm` side by side, one panel per group (from ``psm_group_results``).
 
     Returns the array of Axes (unused panels are hidden)."""
-    import matplotlib.pyplot as plt
-
     n = max(len(results), 1)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     if axes is None:
-        _, axes = plt.subplots(
-            nrows,
-            ncols,
-            figsize=(5.2 * ncols, 3.6 * nrows),
-            sharex=sharex,
-            sharey=True,
-            layout="constrained",
-            squeeze=False,
+        axes = subplots(
+            nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), sharex=sharex, sharey=True, squeeze=False
         )
     flat = np.asarray(axes).ravel()
     if not results:
@@ -156,6 +151,7 @@ def plot_psm_groups(results: Mapping, *, ncols: int = 3, sharex: bool = False, a
     return axes
 
 
+@shows_figure
 def plot_nms(result, *, ax=None, title: str | None = None):
     """Newton-Miller-Smith curves: the trial share (left axis) and revenue / profit per
     respondent (right axis), with their optimal prices. ``None`` draws a note instead."""
@@ -242,21 +238,18 @@ def _floor_panel(table: pd.DataFrame, by: str, ax) -> None:
     ax.set_xlabel("price")
 
 
+@shows_figure
 def plot_floor_vs_range(verdicts: pd.DataFrame, *, by: str = "segment", axes=None):
     """The cost-plus floor (dashed line) against each group's acceptable range (bar, coloured
     by verdict), the recommended price (diamond) and a purchase-history ceiling (triangle)
     when it is the binding one. One panel per product (from :func:`verdict_table`).
 
     Returns the array of Axes."""
-    import matplotlib.pyplot as plt
-
     products = list(dict.fromkeys(verdicts["product_id"])) if len(verdicts) else []
     rows = max(verdicts[by].nunique(), 1) if by in verdicts else 1
     if axes is None:
         n = max(len(products), 1)
-        _, axes = plt.subplots(
-            n, 1, figsize=(9, (0.45 * rows + 1.3) * n), layout="constrained", squeeze=False
-        )
+        axes = subplots(n, 1, figsize=(9, (0.45 * rows + 1.3) * n), squeeze=False)
     flat = np.asarray(axes).ravel()
     if not products:
         _empty(flat[0], "No verdict to draw")
@@ -295,6 +288,7 @@ def _floor_legend(fig, verdicts: pd.DataFrame) -> None:
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6), fontsize=8)
 
 
+@shows_figure
 def plot_accepted_prices(
     lines: pd.DataFrame,
     *,

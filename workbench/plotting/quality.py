@@ -5,10 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import shows_figure
 
 __all__ = ["plot_volumes", "plot_rejects", "plot_reconciliation"]
 
 
+@shows_figure
 def plot_volumes(volumes: pd.DataFrame, *, columns=("orders", "new_buyers"), ax=None):
     """Counts per period (from :func:`workbench.data.quality.volumes_over_time`), one line each."""
     import seaborn as sns
@@ -32,6 +34,7 @@ def plot_volumes(volumes: pd.DataFrame, *, columns=("orders", "new_buyers"), ax=
     return ax
 
 
+@shows_figure
 def plot_rejects(summary: pd.DataFrame, *, ax=None):
     """Rejected rows by table, column and rule (from :func:`workbench.data.quality.reject_summary`)."""
     ax = _axes(ax, figsize=(8, max(2.0, 0.4 * len(summary) + 1)))
@@ -45,6 +48,7 @@ def plot_rejects(summary: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_reconciliation(recon: pd.DataFrame, *, ax=None):
     """Stacked bars per table: accepted, rejected, excluded (from :func:`workbench.data.quality.reconciliation`)."""
     ax = _axes(ax, figsize=(8, max(2.0, 0.5 * len(recon) + 1)))

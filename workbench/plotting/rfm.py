@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import shows_figure, subplots
 
 __all__ = ["plot_rfm_distributions", "plot_grades", "plot_segments", "plot_rf_heatmap",
            "plot_migration", "plot_flows", "plot_seasonality", "plot_seasonality_by_segment",
@@ -15,17 +16,17 @@ _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
+@shows_figure
 def plot_rfm_distributions(table: pd.DataFrame, *, axes=None):
     """Histograms of recency (days), frequency (purchases) and net revenue of the purchasers.
 
     Frequency and revenue use a log scale on x when they span more than two decades (long tails).
     Returns the three Axes.
     """
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
+        axes = subplots(1, 3, figsize=(12, 3.4))
     buyers = table[table["frequency"].fillna(0) > 0]
     specs = [("recency_days", "days since the last purchase", "tab:blue"),
              ("frequency", "purchases", "tab:green"), ("monetary", "net revenue", "tab:orange")]
@@ -39,6 +40,7 @@ def plot_rfm_distributions(table: pd.DataFrame, *, axes=None):
     return axes
 
 
+@shows_figure
 def plot_grades(summary: pd.DataFrame, *, ax=None):
     """Customers and revenue share per grade (from :meth:`RFMResult.grade_summary`)."""
     ax = _axes(ax, figsize=(7, 3.2))
@@ -52,6 +54,7 @@ def plot_grades(summary: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_segments(kpis: pd.DataFrame, *, ax=None):
     """Segment sizes and value: share of customers and of net revenue, average basket as text.
 
@@ -75,6 +78,7 @@ def plot_segments(kpis: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_rf_heatmap(table: pd.DataFrame, *, value: str = "customers", ax=None):
     """Recency score x frequency score: customers (or mean net revenue, ``value="monetary"``)."""
     import seaborn as sns
@@ -95,6 +99,7 @@ def plot_rf_heatmap(table: pd.DataFrame, *, value: str = "customers", ax=None):
     return ax
 
 
+@shows_figure
 def plot_migration(matrix: pd.DataFrame, *, ax=None):
     """Heatmap of a migration matrix (:func:`workbench.rfm.migration_matrix`), row shares in %."""
     import seaborn as sns
@@ -108,6 +113,7 @@ def plot_migration(matrix: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_flows(flows: pd.DataFrame, *, ax=None, min_share: float = 0.005):
     """Flow chart of migrations: stacked bars before (left) and after (right), bands between.
 
@@ -160,6 +166,7 @@ def _palette(n: int):
     return sns.color_palette("tab20", n)
 
 
+@shows_figure
 def plot_seasonality(cells: pd.DataFrame, *, segment: str | None = None, measure: str = "revenue", ax=None):
     """Month x weekday heatmap of the sales index (1 = average day) of one segment.
 
@@ -170,6 +177,8 @@ def plot_seasonality(cells: pd.DataFrame, *, segment: str | None = None, measure
     ax = _axes(ax, figsize=(6.5, 5))
     segment = segment or cells["segment"].iloc[0]
     c = cells[cells["segment"] == segment]
+    if measure == "revenue" and not c["revenue"].any():  # purchase dates only: count orders
+        measure = "orders"
     grid = c.pivot_table(index="month", columns="weekday", values=f"{measure}_index")
     grid.index = [_MONTHS[m - 1] for m in grid.index]
     grid.columns = [_WEEKDAYS[d] for d in grid.columns]
@@ -178,6 +187,7 @@ def plot_seasonality(cells: pd.DataFrame, *, segment: str | None = None, measure
     return ax
 
 
+@shows_figure
 def plot_seasonality_by_segment(index: pd.DataFrame, *, ax=None):
     """Heatmap of the monthly (or weekday) index per segment (:func:`workbench.rfm.seasonality_index`)."""
     import seaborn as sns
@@ -190,6 +200,7 @@ def plot_seasonality_by_segment(index: pd.DataFrame, *, ax=None):
     return ax
 
 
+@shows_figure
 def plot_pareto(curve: pd.DataFrame, summary: dict | None = None, *, ax=None):
     """Pareto curve of revenue (:func:`workbench.rfm.pareto_curve`), marking the top-20 % share."""
     ax = _axes(ax, figsize=(6, 4.5))

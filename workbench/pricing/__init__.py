@@ -235,7 +235,7 @@ def product_floors(
         margin_basis=margin_basis,
     )
     out["note"] = np.where(
-        ok, "", "no unit_cost (missing or negative): fix it in the products table"
+        ok, "", "no unit_cost (missing or negative): map products.unit_cost, or give it in unit_costs"
     )
     if (~ok).any():
         logger.warning("%d product(s) without a unit cost have no floor", int((~ok).sum()))

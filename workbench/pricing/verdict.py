@@ -257,7 +257,15 @@ def verdict_table(
     )
     rows = [_verdict_row(r, target, rule, squeeze_margin) for r in both.to_dict("records")]
     out = pd.DataFrame(rows)
+    # every verdict column, even when no row got a verdict (no floor, no range: all NaN)
+    out = out.reindex(columns=[*out.columns, *(c for c in VERDICT_COLUMNS if c not in out)])
     return out.drop(columns="_merge").sort_values(["product_id", *keys], ignore_index=True)
+
+
+#: Columns of a verdict (:meth:`PriceVerdict.to_dict` without the inputs echoed back).
+VERDICT_COLUMNS = ("verdict", "rule", "ceiling", "ceiling_source", "headroom", "headroom_pct",
+                   "recommended_price", "recommended_basis", "margin_over_floor", "unit_margin",
+                   "margin_pct", "message")
 
 
 def _verdict_row(row: dict, target: str | None, rule: str, squeeze_margin: float) -> dict:

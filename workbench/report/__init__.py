@@ -22,8 +22,13 @@ check runs before anything executes. A relative ``data`` or ``mapping`` path tha
 the caller's folder (or, in a YAML file, from the file's folder) is made absolute, because
 notebooks run in their own folder.
 
-Exit codes (for cron): :data:`EXIT_OK` all reports ok, :data:`EXIT_FAILED_REPORTS` some report
-failed, :data:`EXIT_USAGE` bad usage (:class:`RunConfigError`: unknown notebook or parameter,
+Statuses (:data:`STATUSES`): ``ok``; ``warnings`` when the notebook ran to the end but some
+result should not be trusted as it stands (:func:`warn` in a notebook, or a
+:class:`workbench.notices.ResultWarning` from a method: both are listed in the report's banner,
+its ``summary.json`` and the index); ``failed``.
+
+Exit codes (for cron): :data:`EXIT_OK` no report failed (with or without warnings),
+:data:`EXIT_FAILED_REPORTS` some report failed, :data:`EXIT_USAGE` bad usage (:class:`RunConfigError`: unknown notebook or parameter,
 bad value, bad schedule).
 
 Layout: this module is the API; one role per private module, as in papermill:
@@ -43,7 +48,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.report import guard as _guard
 from workbench.report.dates import resolve_dates as _resolve_dates
+from workbench.report.execute import cancelled_result as _cancelled_result
 from workbench.report.execute import check_kernel as _check_kernel
 from workbench.report.execute import execute_all as _execute_all
 from workbench.report.grid import expand_grid as _expand_grid
@@ -57,6 +64,7 @@ from workbench.report.plan import fingerprint, resolve_notebooks
 from workbench.report.plan import plan as _plan
 from workbench.report.record import summary_bundle as _summary_bundle
 from workbench.report.record import timestamp as _timestamp
+from workbench.report.record import warnings_bundle as _warnings_bundle
 from workbench.report.record import write_index as _write_index
 from workbench.report.results import (
     DEFAULT_NOTEBOOKS_DIR,
@@ -64,7 +72,10 @@ from workbench.report.results import (
     EXIT_OK,
     EXIT_USAGE,
     SHARED_PARAMETERS,
+    STATUSES,
     SUMMARY_MIMETYPE,
+    WARNINGS_MIMETYPE,
+    NotServed,
     ReportResult,
     RunConfigError,
     RunResult,
@@ -76,7 +87,9 @@ __all__ = [
     "EXIT_FAILED_REPORTS",
     "EXIT_USAGE",
     "SHARED_PARAMETERS",
+    "STATUSES",
     "SUMMARY_MIMETYPE",
+    "WARNINGS_MIMETYPE",
     "RunConfigError",
     "ReportResult",
     "RunResult",
@@ -87,6 +100,9 @@ __all__ = [
     "run_schedule",
     "load_schedule",
     "publish",
+    "warn",
+    "stop",
+    "NotServed",
     "fingerprint",
 ]
 
@@ -155,6 +171,41 @@ def publish(**figures: Any) -> None:
     display(bundle, raw=True)
 
 
+def warn(message: str) -> None:
+    """Say, in the notebook and in its report's banner, that a result should not be trusted.
+
+    The report's status becomes ``warnings`` (still exit 0), the message goes into
+    ``summary.json``, the banner at the top of the report and the run's index. Methods warn
+    through :func:`workbench.notices.warn` (a ``ResultWarning``), which the runner collects too.
+    """
+    bundle = _warnings_bundle(message)
+    from IPython import get_ipython
+
+    if get_ipython() is None:
+        logger.warning("%s", bundle["text/plain"])
+        return
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def stop(message: str) -> None:
+    """Stop the notebook cleanly: it cannot serve this source, and says why in one sentence.
+
+    Shows `message` as a warning (the report's status is ``warnings``, the message in its
+    banner and the index; exit code 0) and raises :class:`NotServed`, which the runner records
+    as a clean stop, not a failure: the cells after it do not run. Interactively, the exception
+    shows and the next cells would fail: run no further.
+
+    Raises
+    ------
+    NotServed
+        Always.
+    """
+    warn(f"This notebook cannot serve this source: {message}")
+    raise NotServed(message)
+
+
 def run(
     notebooks: Sequence[str | Path] | None,
     *,
@@ -212,12 +263,18 @@ def run(
     Returns
     -------
     RunResult
-        ``.ok`` is False if any report failed; a failed report still has its HTML.
+        ``.ok`` is False if any report failed; a failed report still has its HTML. On SIGINT or
+        SIGTERM, queued reports never start, running kernels and workers are stopped, the
+        unfinished reports are ``cancelled`` in the index and ``exit_code`` is 130.
 
     Raises
     ------
     RunConfigError
-        Before anything runs: unknown notebook or parameter, unconvertible value.
+        Before anything runs: unknown notebook or parameter, unconvertible value, or another
+        run writing into ``out_dir`` (``<out_dir>/.workbench-run.lock``).
+    OSError
+        The system refused a write (read-only folder, disk full): every file is written under a
+        temporary name and renamed when complete, so no partial file is left as a result.
     """
     if isinstance(notebooks, str | Path):
         notebooks = [notebooks]
@@ -236,19 +293,30 @@ def run(
         per_notebook[stem] = _resolve(extra, {}, context["today"])[1]
     jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name, labels, per_notebook)
     chromium = _find_chromium() if pdf else None
-    out.mkdir(parents=True, exist_ok=True)
-    started, t0 = _timestamp(), time.perf_counter()
-    workers = workers or min(2, os.cpu_count() or 1)
-    reports = _execute_all(jobs, workers=workers, progress=progress)
-    if chromium:
-        _print_all(reports, chromium)
-    result = RunResult(out, reports)
-    _write_index(result, started=started, duration_s=time.perf_counter() - t0, context=context)
+    with _guard.run_lock(out):  # a second run into the same folder is refused
+        _guard.clean_staging(out)
+        started, t0 = _timestamp(), time.perf_counter()
+        workers = workers or min(2, os.cpu_count() or 1)
+        try:
+            with _guard.cancel_on_signals():
+                try:
+                    reports = _execute_all(jobs, workers=workers, progress=progress)
+                except _guard.Cancelled:  # between two reports: nothing left running
+                    reports = [_cancelled_result(job) for job in jobs]
+                if chromium:
+                    try:
+                        _print_all([r for r in reports if r.status != "cancelled"], chromium)
+                    except _guard.Cancelled:  # the reports stand; the PDFs not printed are said so
+                        _guard.stop_children()
+            result = RunResult(out, reports)
+            _write_index(result, started=started, duration_s=time.perf_counter() - t0, context=context)
+        finally:  # what an unfinished report left is never presented as a result
+            _guard.clean_staging(out)
     logger.info(
         "%d report(s) in %s, %d failed; index: %s",
         len(reports),
         out,
-        sum(r.status != "ok" for r in reports),
+        sum(r.status == "failed" for r in reports),
         result.index,
     )
     return result

@@ -13,9 +13,25 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from workbench.exports import atomic_path
+from workbench.report.guard import (
+    Cancelled,
+    ignore_sigint,
+    publish,
+    staging,
+    stop_children,
+    withdraw,
+)
 from workbench.report.plan import Job
-from workbench.report.record import error_text, record, timestamp
-from workbench.report.results import ReportResult, RunConfigError
+from workbench.report.record import (
+    collect_warnings,
+    error_text,
+    record,
+    status_of,
+    tidy_stopped,
+    timestamp,
+)
+from workbench.report.results import STOP_ERROR, ReportResult, RunConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -84,20 +100,27 @@ def execute(job: Job, error: dict | None = None) -> ReportResult:
     import nbformat
 
     started, t0 = timestamp(), time.perf_counter()
-    ipynb, html = job.out_dir / f"{job.name}.ipynb", job.out_dir / f"{job.name}.html"
-    ipynb.unlink(missing_ok=True)  # never render a previous run's notebook
+    stage = staging(job.out_dir, job.name)  # built here, published when complete
+    ipynb, html = stage / f"{job.name}.ipynb", stage / f"{job.name}.html"
     if "output_dir" in job.given:
         Path(job.given["output_dir"]).mkdir(parents=True, exist_ok=True)
     if error is None:
         error = _papermill(job, ipynb)
+    stopped = error is not None and error["name"] == STOP_ERROR
+    if stopped:  # wb.report.stop(): the notebook said why it cannot serve the source
+        error = None
     if ipynb.is_file():
         nb = nbformat.read(ipynb, as_version=4)
+        if stopped:
+            nbformat.write(tidy_stopped(nb), ipynb)
     else:  # failed before papermill wrote anything (e.g. the kernel did not start)
         nb = nbformat.read(job.notebook, as_version=4)
         nbformat.write(nb, ipynb)
     page, error = _render(job, nb, error, started=started, duration_s=time.perf_counter() - t0)
     html.write_text(page, encoding="utf-8")
-    return record(job, nb, html, started, time.perf_counter() - t0, error)
+    result = record(job, nb, job.out_dir / html.name, started, time.perf_counter() - t0, error, into=stage)
+    publish(stage, job.out_dir)
+    return result
 
 
 #: Cells tagged so hold an interactive explorer: a static report cannot use it, so a headless
@@ -147,10 +170,12 @@ def _render(job: Job, nb: Any, error: dict | None, *, started: str, duration_s: 
     """The report's HTML page, and the error (a rendering failure if there was none before)."""
     from workbench.report import render
 
+    warnings = collect_warnings(nb)
     header = render.header_cell(
         title=job.name,
-        status="failed" if error else "ok",
+        status=status_of(error, warnings),
         error=error_text(error),
+        warnings=warnings,
         parameters=job.parameters,
         given=job.given,
         started=started,
@@ -175,14 +200,19 @@ def _record_crash(job: Job, exc: Exception) -> ReportResult:
         html = job.out_dir / f"{job.name}.html"
         job.out_dir.mkdir(parents=True, exist_ok=True)
         message = f"{error_text(error)}; then, recording the failure: {type(again).__name__}: {again}"
-        html.write_text(f"<!DOCTYPE html><title>{escape(job.name)}</title><h1>{escape(job.name)}: "
-                        f"failed</h1><pre>{escape(message)}</pre>", encoding="utf-8")
+        with atomic_path(html) as tmp:
+            tmp.write_text(f"<!DOCTYPE html><title>{escape(job.name)}</title><h1>{escape(job.name)}: "
+                           f"failed</h1><pre>{escape(message)}</pre>", encoding="utf-8")
         return ReportResult(name=job.name, notebook=job.notebook, html=html, status="failed",
                             duration_s=0.0, parameters=dict(job.given), error=message, figures={})
 
 
 def execute_all(jobs: list[Job], *, workers: int, progress: bool) -> list[ReportResult]:
-    """Every job's report, in job order: one by one, or in a pool of spawned processes."""
+    """Every job's report, in job order: one by one, or in a pool of spawned processes.
+
+    On :class:`~workbench.report.guard.Cancelled` (SIGINT, SIGTERM) queued reports never start,
+    the workers and kernels are stopped, and every unfinished report is ``cancelled``.
+    """
     from tqdm import tqdm
 
     results: dict[str, ReportResult] = {}
@@ -190,27 +220,55 @@ def execute_all(jobs: list[Job], *, workers: int, progress: bool) -> list[Report
         total=len(jobs), desc="reports", unit="report", file=sys.stderr, disable=not progress
     )
     with bar:
-        if workers <= 1 or len(jobs) == 1:
-            for job in jobs:
-                try:
-                    results[job.name] = execute(job)
-                except Exception as exc:  # a bug of the runner itself: this report fails, not the run
-                    results[job.name] = _record_crash(job, exc)
-                bar.update()
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+        try:
+            if workers <= 1 or len(jobs) == 1:
+                _sequential(jobs, results, bar)
+            else:
+                _pool(jobs, results, bar, workers)
+        except Cancelled:
+            stopped = stop_children()
+            logger.warning("run cancelled: %d report(s) unfinished, %d process(es) stopped",
+                           len(jobs) - len(results), stopped)
+    return [results.get(job.name) or cancelled_result(job) for job in jobs]
 
-            # spawn: no forked copies of the parent's threads or zmq state in the workers
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = {pool.submit(execute, job): job for job in jobs}
-                for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        results[job.name] = future.result()
-                    except Exception as exc:  # worker crashed: record it, keep the others
-                        results[job.name] = _record_crash(job, exc)
-                    bar.update()
-                    bar.set_postfix(failed=sum(r.status != "ok" for r in results.values()))
-    return [results[job.name] for job in jobs]
+
+def _sequential(jobs: list[Job], results: dict, bar) -> None:
+    for job in jobs:
+        try:
+            results[job.name] = execute(job)
+        except Exception as exc:  # a bug of the runner itself: this report fails, not the run
+            results[job.name] = _record_crash(job, exc)
+        bar.update()
+
+
+def _pool(jobs: list[Job], results: dict, bar, workers: int) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: no forked copies of the parent's threads or zmq state in the workers
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_sigint)
+    try:
+        futures = {pool.submit(execute, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                results[job.name] = future.result()
+            except Exception as exc:  # worker crashed: record it, keep the others
+                results[job.name] = _record_crash(job, exc)
+            bar.update()
+            bar.set_postfix(failed=sum(r.status == "failed" for r in results.values()))
+    except BaseException:  # cancelled, or the runner itself failed (disk full...)
+        pool.shutdown(wait=False, cancel_futures=True)  # queued reports never start
+        stop_children()  # and no worker or kernel outlives the runner
+        raise
+    pool.shutdown()
+
+
+def cancelled_result(job: Job) -> ReportResult:
+    """A report the run did not finish: no page of an earlier run stays in its place."""
+    withdraw(job.out_dir, job.name)
+    return ReportResult(name=job.name, notebook=job.notebook, html=job.out_dir / f"{job.name}.html",
+                        status="cancelled", duration_s=0.0, parameters=dict(job.parameters),
+                        error="cancelled: the run was interrupted (SIGINT or SIGTERM) before "
+                              "this report was finished", figures={})

@@ -16,6 +16,8 @@ import os
 import re
 from pathlib import Path
 
+from workbench.exports import atomic_path
+
 log = logging.getLogger(__name__)
 
 __all__ = ["dated_folder", "publish_history", "list_runs"]
@@ -66,7 +68,8 @@ def _link_latest(base: Path, newest: str) -> None:
     page = (f'<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" '
             f'content="0; url={html.escape(newest)}/index.html"><title>Latest run</title>'
             f'<a href="{html.escape(newest)}/index.html">Latest run: {html.escape(newest)}</a>')
-    (base / "latest.html").write_text(page, encoding="utf-8")
+    with atomic_path(base / "latest.html") as tmp:  # whole or not at all
+        tmp.write_text(page, encoding="utf-8")
 
 
 def publish_history(base: Path, *, title: str) -> list[dict]:
@@ -75,7 +78,8 @@ def publish_history(base: Path, *, title: str) -> list[dict]:
     if not runs:
         return runs
     _link_latest(base, runs[0]["date"])
-    (base / "history.json").write_text(json.dumps(runs, indent=2), encoding="utf-8")
+    with atomic_path(base / "history.json") as tmp:  # whole or not at all
+        tmp.write_text(json.dumps(runs, indent=2), encoding="utf-8")
     rows = "\n".join(
         f'<tr><td><a href="{html.escape(r["index"])}">{html.escape(r["date"])}</a></td>'
         f'<td>{r["reports"]}</td><td class="{"failed" if r["failed"] else "ok"}">{r["failed"]}</td>'
@@ -95,5 +99,6 @@ td,th{{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left}}
 {rows}
 </tbody></table></body></html>
 """
-    (base / "index.html").write_text(page, encoding="utf-8")
+    with atomic_path(base / "index.html") as tmp:  # whole or not at all
+        tmp.write_text(page, encoding="utf-8")
     return runs

@@ -30,12 +30,12 @@ class Declared:
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Top-level mapping of a YAML file (empty file: ``{}``); RunConfigError otherwise."""
-    import yaml
+    from workbench.data.limits import load_yaml
 
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RunConfigError(f"{path}: cannot read YAML: {exc}") from exc
+        content = load_yaml(path, error=RunConfigError)
+    except OSError as exc:
+        raise RunConfigError(f"{path}: cannot read YAML: {exc.strerror or exc}") from None
     if content is None:
         return {}
     if not isinstance(content, dict) or not all(isinstance(k, str) for k in content):
@@ -161,9 +161,9 @@ def _convert(value: Any, decl: Declared) -> Any:
         if isinstance(value, dt.date | int | float) and not isinstance(value, bool):
             return value.isoformat() if isinstance(value, dt.date) else str(value)
     else:  # list, dict
-        import yaml
+        from workbench.data.limits import load_yaml
 
-        parsed = yaml.safe_load(value) if isinstance(value, str) else value
+        parsed = load_yaml("value", text=value, error=ValueError) if isinstance(value, str) else value
         if isinstance(parsed, list if kind == "list" else dict):
             return parsed
     raise ValueError(value)

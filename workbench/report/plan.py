@@ -143,6 +143,10 @@ def _check_names(notebooks: list[Path], declared: dict[Path, dict], names: list[
         raise RunConfigError("\n".join([*problems, rule]))
 
 
+#: Longest report name: with ``.manifest.json`` and a ``-2`` suffix it stays far below 255 bytes.
+MAX_NAME = 120
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("._") or "x"
 
@@ -150,6 +154,8 @@ def _slug(text: str) -> str:
 def report_name(stem: str, combo: Mapping[str, Any], taken: set[str]) -> str:
     """File-safe report name ``<stem>__<name>-<value>...``, suffixed ``-2``... if `taken`."""
     base = "__".join([_slug(stem), *(f"{_slug(k)}-{_slug(str(v))}" for k, v in combo.items())])
+    if len(base) > MAX_NAME:  # file systems refuse names over 255 bytes: cap, and hash the rest
+        base = f"{base[:MAX_NAME - 13]}-{hashlib.sha256(base.encode()).hexdigest()[:12]}"
     name, i = base, 2
     while name.lower() in taken:
         name, i = f"{base}-{i}", i + 1

@@ -11,13 +11,26 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from workbench.notices import RESULT_WARNING_PREFIX
 from workbench.report.plan import Job
-from workbench.report.results import SUMMARY_MIMETYPE, ReportResult, RunResult
+from workbench.report.results import (
+    STATUSES,
+    STOP_ERROR,
+    SUMMARY_MIMETYPE,
+    WARNINGS_MIMETYPE,
+    ReportResult,
+    RunResult,
+)
+
+_RESULT_WARNING = re.compile(r"\b" + re.escape(RESULT_WARNING_PREFIX) + r"(.+)")
+#: A plain ``warnings.warn`` (UserWarning) raised by the workbench package itself counts too.
+_PACKAGE_WARNING = re.compile(r"[/\\]workbench[/\\][\w/\\]+\.py:\d+: UserWarning: (.+)")
 
 _VERSIONED = {
     "pandas": "pandas",
@@ -69,8 +82,9 @@ def summary_bundle(figures: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: jsonable(v, k) for k, v in figures.items()}
 
     def cell(v: Any) -> str:
-        text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+        from workbench.display import escape_markdown
+
+        return escape_markdown(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)
 
     rows = "\n".join(f"| {cell(k)} | {cell(v)} |" for k, v in values.items())
     return {
@@ -89,6 +103,56 @@ def collect_figures(nb: Any) -> dict[str, Any]:
     return figures
 
 
+def warnings_bundle(message: str) -> dict[str, Any]:
+    """Display bundle of :func:`workbench.report.warn`: the warning, visible and collectable."""
+    text = " ".join(str(message).split())
+    shown = text.replace("&", "&amp;").replace("<", "&lt;")
+    return {
+        WARNINGS_MIMETYPE: {"warnings": [text]},
+        "text/markdown": f"> **Warning:** {shown}\n",
+        "text/plain": f"Warning: {text}",
+    }
+
+
+def collect_warnings(nb: Any) -> list[str]:
+    """Every warning of an executed notebook, in order, each once.
+
+    Three sources: :func:`workbench.report.warn` bundles, the
+    :class:`workbench.notices.ResultWarning` lines methods wrote to the cells' stderr, and the
+    plain ``UserWarning`` lines raised from a module of the workbench package.
+    """
+    found: list[str] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found += output.get("data", {}).get(WARNINGS_MIMETYPE, {}).get("warnings", [])
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = output.get("text", "")
+                found += [m.group(1).strip() for m in _RESULT_WARNING.finditer(text)]
+                found += [m.group(1).strip() for m in _PACKAGE_WARNING.finditer(text)]
+    return list(dict.fromkeys(found))
+
+
+def tidy_stopped(nb: Any) -> Any:
+    """A notebook stopped by :func:`workbench.report.stop`: no traceback, no papermill error cell.
+
+    The stop is the notebook's answer, not a failure: its message (shown by ``stop`` as a
+    warning) stays; the exception's traceback and papermill's "An Exception was encountered"
+    cell go. Modifies and returns `nb`.
+    """
+    nb.cells = [c for c in nb.cells
+                if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "error" and o.get("ename") == STOP_ERROR)]
+    return nb
+
+
+def status_of(error: dict | None, warnings: list[str]) -> str:
+    """``failed`` if the notebook did not run to the end, else ``warnings`` or ``ok``."""
+    return "failed" if error else "warnings" if warnings else "ok"
+
+
 def _versions() -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -103,14 +167,21 @@ def _versions() -> dict[str, str | None]:
 
 def write_json(path: Path, content: Any) -> None:
     """Indented UTF-8 JSON; what JSON cannot hold is written as its ``str``."""
-    path.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n")
+    from workbench.exports import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def record(
-    job: Job, nb, html: Path, started: str, duration: float, error: dict | None
+    job: Job, nb, html: Path, started: str, duration: float, error: dict | None,
+    *, into: Path | None = None,
 ) -> ReportResult:
-    """Write the report's summary and manifest; drop its ``output_dir`` if it stayed empty."""
-    status = "failed" if error else "ok"
+    """Write the report's summary and manifest (in `into`, default the run folder); drop its
+    ``output_dir`` if it stayed empty."""
+    into = into or job.out_dir
+    warnings = collect_warnings(nb)
+    status = status_of(error, warnings)
     figures = collect_figures(nb)
     exports = []
     if "output_dir" in job.given:
@@ -119,12 +190,14 @@ def record(
         if not exports:
             folder.rmdir()
     write_json(
-        job.out_dir / f"{job.name}.summary.json",
-        {"report": job.name, "status": status, "error": error, "figures": figures},
+        into / f"{job.name}.summary.json",
+        {"report": job.name, "status": status, "error": error, "warnings": warnings,
+         "figures": figures},
     )
     write_json(
-        job.out_dir / f"{job.name}.manifest.json",
-        _manifest(job, status, error, started=started, duration=duration, exports=exports),
+        into / f"{job.name}.manifest.json",
+        _manifest(job, status, error, started=started, duration=duration, exports=exports)
+        | {"warnings": warnings},
     )
     return ReportResult(
         job.name,
@@ -135,6 +208,7 @@ def record(
         dict(job.parameters),
         error_text(error),
         figures,
+        warnings=warnings,
     )
 
 
@@ -149,6 +223,8 @@ def _manifest(job: Job, status: str, error: dict | None, *, started, duration, e
         "data_fingerprint": job.fingerprints.get("data"),
         "mapping_fingerprint": job.fingerprints.get("mapping"),
         "seed": job.parameters.get("seed"),
+        # customer ids as keyed hashes, no names, e-mails, phones or addresses (data/privacy.py)
+        "pseudonymised": bool(job.parameters.get("pseudonymise", False)),
         "versions": _versions(),
         "kernel": job.kernel_name or sys.executable,
         "started": started,
@@ -164,7 +240,10 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
 
     title = f"Reports: {result.out_dir.name}"
     page = render.index_page(result.reports, title=title, created=started)
-    result.index.write_text(page, encoding="utf-8")
+    from workbench.exports import atomic_path
+
+    with atomic_path(result.index) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     reports = [
         dataclasses.asdict(r) | {"notebook": str(r.notebook), "html": r.html.name,
                                  "pdf": r.pdf.name if r.pdf else None}
@@ -174,6 +253,7 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
         result.out_dir / "run.json",
         {
             "ok": result.ok,
+            "statuses": {s: sum(r.status == s for r in result.reports) for s in STATUSES},
             "started": started,
             "duration_s": round(duration_s, 3),
             **jsonable(dict(context or {}), "context"),

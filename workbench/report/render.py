@@ -54,10 +54,10 @@ _WIDGET_MIMETYPES = (
 
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "img":
-        # Raster data URIs (notebook attachments) and http(s)/relative sources; never SVG data
-        # URIs or javascript:. bleach still checks the protocol after this filter.
+        # Raster data URIs only (figures, notebook attachments): a report loads nothing from the
+        # network (no tracking image from a data value), and never SVG data URIs or javascript:.
         if name == "src":
-            return not value.lower().startswith("data:") or bool(_RASTER_DATA_URI.match(value))
+            return bool(_RASTER_DATA_URI.match(value))
         return name in _IMG_ATTRIBUTES
     return name in _ATTRIBUTES.get(tag, _COMMON_ATTRIBUTES)
 
@@ -107,13 +107,23 @@ def header_cell(
     given: Iterable[str],
     started: str,
     duration_s: float,
+    warnings: Iterable[str] = (),
 ) -> Any:
-    """Markdown cell stating the run: status, error, parameters used (escaped) and run date."""
+    """Markdown cell stating the run: status, error or warnings, parameters used (escaped), date."""
     import nbformat
 
     given = set(given)
+    warnings = list(warnings)
     if status == "ok":
         banner = '<p style="color: #1b5e20; font-weight: bold">Status: ok</p>'
+    elif status == "warnings":
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+        banner = (
+            '<div style="background-color: #fff4e5; border-left: 0.4em solid #e65100; '
+            'padding: 0.4em 0.8em"><p style="color: #e65100; font-weight: bold; '
+            f'font-size: 1.2em">Status: warnings ({len(warnings)}): some results should not be '
+            f"trusted as they stand</p><ul>{items}</ul></div>"
+        )
     else:
         banner = (
             '<p style="color: #ffffff; background-color: #b00020; font-weight: bold; '
@@ -174,8 +184,24 @@ def _quiet_alt_text_warning() -> None:
         log.addFilter(_NoAltTextWarning())
 
 
+_OFFLINE_TEMPLATE = "workbench_offline.html.j2"
+
+
+def _offline_loader():
+    """nbconvert's ``lab`` page without what it loads from the network: require.js, MathJax,
+    mermaid and the widget renderer come from CDNs (the page holds customer data, and must open
+    offline); its CSS is already inline, its icons data URIs."""
+    import jinja2
+
+    blocks = ("html_head_js_requirejs", "jupyter_widgets", "html_head_js_mathjax",
+              "html_head_js_mermaidjs")
+    return jinja2.DictLoader({_OFFLINE_TEMPLATE: "{%- extends 'index.html.j2' -%}\n" + "\n".join(
+        f"{{%- block {b} -%}}{{%- endblock {b} -%}}" for b in blocks)})
+
+
 def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
-    """Render an executed notebook to sanitised HTML with nbconvert's ``lab`` template.
+    """Render an executed notebook to sanitised, self-contained HTML (nbconvert's ``lab``
+    template without its network scripts: nothing is fetched when the page opens).
 
     Parameters
     ----------
@@ -198,6 +224,8 @@ def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
     _quiet_alt_text_warning()
     exporter = HTMLExporter(
         template_name="lab",
+        template_file=_OFFLINE_TEMPLATE,
+        extra_loaders=[_offline_loader()],
         sanitize_html=True,
         filters={"clean_html": clean_html},
         exclude_input=not show_code,
@@ -216,6 +244,8 @@ table {{ border-collapse: collapse; }}
 th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }}
 .ok {{ color: #1b5e20; font-weight: bold; }}
 .failed {{ color: #fff; background: #b00020; font-weight: bold; }}
+.warnings {{ color: #e65100; font-weight: bold; }}
+.cancelled {{ color: #fff; background: #6b6b6b; font-weight: bold; }}
 code {{ white-space: pre-wrap; }}
 </style></head>
 <body>
@@ -233,6 +263,11 @@ def failure_page(*, title: str, message: str) -> str:
     return _PAGE.format(title=html.escape(title), body=body)
 
 
+def _warnings_html(report: Any) -> str:
+    """A report's warnings for the index, one per line, escaped."""
+    return "<br>".join(html.escape(w) for w in getattr(report, "warnings", []) or [])
+
+
 def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
     """Index of a run: one row per report with link, status, duration, parameters and error.
 
@@ -248,17 +283,23 @@ def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
         pdf = getattr(r, "pdf", None)
         pdf_link = (f' · <a href="{html.escape(quote(pdf.name), quote=True)}">PDF</a>'
                     if pdf else "")
+        link = html.escape(r.name) if r.status == "cancelled" else \
+            f'<a href="{href}">{html.escape(r.name)}</a>{pdf_link}'
         rows.append(
-            f'<tr><td><a href="{href}">{html.escape(r.name)}</a>{pdf_link}</td>'
+            f"<tr><td>{link}</td>"
             f'<td class="{html.escape(r.status)}">{html.escape(r.status)}</td>'
             f"<td>{r.duration_s:.1f} s</td><td>{html.escape(r.notebook.name)}</td>"
-            f"<td>{params}</td><td>{_value_html(r.error) if r.error else ''}</td></tr>"
+            f"<td>{params}</td><td>{_value_html(r.error) if r.error else _warnings_html(r)}</td></tr>"
         )
-    failed = sum(r.status != "ok" for r in reports)
+    failed = sum(r.status == "failed" for r in reports)
+    warned = sum(r.status == "warnings" for r in reports)
+    cancelled = sum(r.status == "cancelled" for r in reports)
     body = (
         f"<h1>{html.escape(title)}</h1><p>{html.escape(created)}: {len(rows)} report(s), "
-        f"{failed} failed.</p><table><thead><tr><th>Report</th><th>Status</th><th>Duration</th>"
-        "<th>Notebook</th><th>Parameters</th><th>Error</th></tr></thead>"
+        f"{failed} failed, {warned} with warnings"
+        f"{f', {cancelled} cancelled' if cancelled else ''}.</p><table><thead><tr><th>Report</th>"
+        "<th>Status</th><th>Duration</th>"
+        "<th>Notebook</th><th>Parameters</th><th>Error or warnings</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
     return _PAGE.format(title=html.escape(title), body=body)

@@ -35,16 +35,19 @@ from workbench.rfm.core import (
     NoPurchaseYet,
     RFMInputError,
     RFMScorer,
+    purchase_lines,
     rfm_expr,
     rfm_table,
 )
 from workbench.rfm.grid import DEFAULT_GRID_FILE, GridError, ScoringGrid
 from workbench.rfm.history import (
+    SpanPlan,
     grade_changes,
     history_dates,
     migration_matrix,
     score_history,
     segment_flows,
+    span_plan,
 )
 from workbench.rfm.kpis import (
     concentration,
@@ -73,13 +76,13 @@ from workbench.rfm.segments import (
 from workbench.rfm.store import ScoreStore, StoredRuns, record_run
 
 __all__ = [
-    "rfm_table", "rfm_expr", "RFM_COLUMNS", "RFMInputError", "NoPurchaseYet", "RFMScorer",
+    "rfm_table", "rfm_expr", "purchase_lines", "RFM_COLUMNS", "RFMInputError", "NoPurchaseYet", "RFMScorer",
     "ScoringGrid", "GridError", "ARTICLE_GRID", "DEFAULT_GRID", "DEFAULT_GRID_FILE",
     "SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "INACTIVE_SEGMENTS", "PROSPECT", "UNASSIGNED",
     "PotentialRules", "POTENTIAL_CLASSES", "customer_profile", "association_rules",
     "segment_kpis", "seasonality", "seasonality_index", "pareto_curve", "concentration",
-    "score_history", "history_dates", "migration_matrix", "segment_flows", "grade_changes",
-    "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid", "ScoreStore",
+    "score_history", "history_dates", "span_plan", "SpanPlan", "migration_matrix", "segment_flows",
+    "grade_changes", "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid", "ScoreStore",
     "StoredRuns", "record_run", "for_sales_rep",
 ]
 

@@ -45,6 +45,20 @@ def _as_ibis(orders, columns=_NEEDED):
     raise TypeError(f"orders must be a pandas DataFrame or an Ibis table, not {type(orders).__name__}")
 
 
+def _is_purchase(t):
+    """A purchase is a line with a positive amount; in an export without amounts (purchase dates
+    only: every amount 0) every line is one, so that recency and frequency still stand."""
+    import ibis
+
+    dates_only = t.amount.abs().max().over(ibis.window()) == 0
+    return (t.amount > 0) | ((t.amount == 0) & dates_only)
+
+
+def purchase_lines(t):
+    """The purchase lines of an Ibis orders table (see :func:`rfm_expr` for what a purchase is)."""
+    return t.mutate(_bought=_is_purchase(t)).filter(lambda x: x._bought).drop("_bought")
+
+
 def rfm_expr(orders, *, as_of: str | pd.Timestamp):
     """The RFM aggregation as an Ibis expression (not yet executed)."""
     import ibis
@@ -52,8 +66,10 @@ def rfm_expr(orders, *, as_of: str | pd.Timestamp):
     as_of = pd.Timestamp(as_of)
     t = _as_ibis(orders)
     t = t.filter(t.order_date.cast("date") <= as_of.date())
-    purchase_date = ibis.cases((t.amount > 0, t.order_date.cast("date")), else_=None)
-    purchase_order = ibis.cases((t.amount > 0, t.order_id), else_=None)
+    t = t.mutate(_bought=_is_purchase(t))
+    bought = t._bought
+    purchase_date = ibis.cases((bought, t.order_date.cast("date")), else_=None)
+    purchase_order = ibis.cases((bought, t.order_id), else_=None)
     agg = t.group_by("customer_id").aggregate(
         frequency=purchase_order.nunique(),
         monetary=t.amount.sum(),

@@ -149,15 +149,12 @@ class ScoringGrid:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ScoringGrid:
-        import yaml
+        from workbench.data.limits import load_yaml
 
         path = Path(path)
         if not path.is_file():
             raise GridError(f"grid file {path} not found (give a YAML file, or '' for the default grid)")
-        try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise GridError(f"{path}: not valid YAML ({exc})") from None
+        spec = load_yaml(path, error=GridError)
         return cls.from_dict(spec, source=str(path))
 
     @classmethod

@@ -5,11 +5,14 @@ Private to :mod:`workbench.rfm`, which re-exports the functions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
+from workbench.notices import warn
 from workbench.rfm.core import NoPurchaseYet
 
-__all__ = ["score_history", "history_dates", "migration_matrix", "segment_flows", "grade_changes",
+__all__ = ["score_history", "history_dates", "span_plan", "SpanPlan", "migration_matrix", "segment_flows", "grade_changes",
            "NOT_YET"]
 
 #: Label of customers who were not known (no line, not in customers) at the earlier date.
@@ -24,6 +27,87 @@ def history_dates(as_of, *, periods: int, months: int = 3) -> list[pd.Timestamp]
         raise ValueError(f"periods={periods}, months={months}: both must be at least 1")
     as_of = pd.Timestamp(as_of)
     return [as_of - pd.DateOffset(months=months * k) for k in range(periods)][::-1]
+
+
+#: A comparison whose earlier scoring sees fewer days of orders than this is "thin".
+THIN_WINDOW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class SpanPlan:
+    """Comparison and history dates that the orders' span allows (see :func:`span_plan`).
+
+    ``compare_months`` 0 and ``history`` empty mean the span allows none; ``sentences`` say
+    what was chosen and why, for the report.
+    """
+
+    first_order: pd.Timestamp
+    span_months: int
+    compare_months: int
+    previous_as_of: pd.Timestamp | None
+    history: list[pd.Timestamp]
+    sentences: list[str]
+
+
+def span_plan(orders, *, as_of, compare_months: int = 0, history_quarters: int = 0) -> SpanPlan:
+    """The comparison date and history dates the data's span allows, stated in sentences.
+
+    Parameters
+    ----------
+    orders : DataFrame or Ibis table
+        Order lines with ``order_date``.
+    as_of : date-like
+        Scoring date.
+    compare_months : int
+        Months between the scoring and its comparison; 0 derives it: 12 when the history
+        spans two years, else the longest of 6, 3, 1 months that leaves as much history before
+        the comparison date. A comparison date with fewer than :data:`THIN_WINDOW_DAYS` days of
+        orders before it gives a ``ResultWarning`` (thin window); one before the first order,
+        no comparison.
+    history_quarters : int
+        Dates of the score history; 0 derives it: up to 5, 3 months apart (1 month apart when
+        the history is shorter than a year), none before the first order's next period.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    first = _first_order(orders, as_of)
+    end = as_of + pd.Timedelta(days=1)  # whole months: 2024-01-01 to 2025-12-31 is 24
+    months = (end.year - first.year) * 12 + end.month - first.month - (end.day < first.day)
+    said = [f"Orders from {first:%Y-%m-%d} to {as_of:%Y-%m-%d}: {months} month(s) of history."]
+    if compare_months <= 0:
+        compare_months = 12 if months >= 24 else next((m for m in (6, 3, 1) if m <= months // 2), 0)
+        said.append(f"Comparison {compare_months} months before as_of (derived from the span; "
+                    "parameter compare_months)." if compare_months else
+                    "No comparison: the history is too short for an earlier scoring date.")
+    previous = as_of - pd.DateOffset(months=compare_months) if compare_months else None
+    if previous is not None and previous < first:
+        said.append(f"No comparison: {previous:%Y-%m-%d}, {compare_months} months before as_of, "
+                    f"is before the first order ({first:%Y-%m-%d}); lower compare_months.")
+        compare_months, previous = 0, None
+    elif previous is not None and (previous - first).days < THIN_WINDOW_DAYS:
+        warn(f"Thin comparison window: the scoring of {previous:%Y-%m-%d} sees only "
+             f"{(previous - first).days} days of orders (from {first:%Y-%m-%d}), so its new and "
+             "lapsed customers, and the changes against it, are not comparable with a full year; "
+             "lower compare_months.")
+    step = 3 if months >= 12 else 1
+    periods = min(history_quarters or 5, months // step)
+    history = history_dates(as_of, periods=periods, months=step) if periods >= 2 else []
+    said.append(f"Score history: {len(history)} dates {step} month(s) apart, from "
+                f"{history[0]:%Y-%m-%d} (parameter history_quarters)." if history else
+                "No score history: the orders span less than two periods.")
+    return SpanPlan(first, months, compare_months, previous, history, said)
+
+
+def _first_order(orders, as_of: pd.Timestamp) -> pd.Timestamp:
+    if isinstance(orders, pd.DataFrame):
+        dates = pd.to_datetime(orders["order_date"])
+        first = dates[dates <= as_of].min()
+    else:  # an Ibis table: one aggregation in the engine
+        t = orders.filter(orders.order_date.cast("date") <= as_of.date())
+        first = t.order_date.min().to_pyarrow().as_py()
+    if first is None or pd.isna(first):
+        raise NoPurchaseYet(f"no order on or before {as_of:%Y-%m-%d}: nothing to compare or to "
+                            "follow over time")
+    return pd.Timestamp(first).normalize()
 
 
 def score_history(source, *, dates, scorer=None, bins: int = 5, grid=None, segments=None,

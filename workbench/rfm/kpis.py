@@ -75,11 +75,11 @@ def seasonality(orders, *, as_of, segments: pd.DataFrame | None = None, start=No
     """
     import ibis
 
-    from workbench.rfm.core import _as_ibis
+    from workbench.rfm.core import _as_ibis, purchase_lines
 
     t = _as_ibis(orders)
     as_of = pd.Timestamp(as_of)
-    t = t.filter((t.order_date.cast("date") <= as_of.date()) & (t.amount > 0))
+    t = purchase_lines(t.filter(t.order_date.cast("date") <= as_of.date()))
     if start is not None:
         t = t.filter(t.order_date.cast("date") >= pd.Timestamp(start).date())
     if segments is not None:
@@ -123,6 +123,8 @@ def seasonality_index(cells: pd.DataFrame, *, by: str = "month", measure: str = 
         raise ValueError(f"by={by!r}: use 'month' or 'weekday'")
     if measure not in ("revenue", "orders"):
         raise ValueError(f"measure={measure!r}: use 'revenue' or 'orders'")
+    if measure == "revenue" and not cells["revenue"].any():  # purchase dates only: count orders
+        measure = "orders"
     g = cells.groupby(["segment", by], observed=True)[[measure, "days"]].sum()
     seg = cells.groupby("segment", observed=True)
     total = seg[measure].sum() / seg["days"].sum()

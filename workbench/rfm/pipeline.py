@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.notices import warn
 from workbench.rfm.core import NoPurchaseYet, RFMScorer, _as_ibis, rfm_table
 from workbench.rfm.grid import ScoringGrid
 from workbench.rfm.rfmcca import PotentialRules, association_rules, customer_profile
@@ -157,6 +158,10 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     bought = int((rfm["frequency"] > 0).sum())
     if bought == 0:
         raise NoPurchaseYet(_no_purchase_message(orders, as_of, source))
+    if not rfm["monetary"].fillna(0).any():
+        warn("Every amount is 0 (purchase dates only): each order line counts as a purchase, and "
+             "the M score, grades built on money and revenue figures say nothing; map "
+             "orders.amount to get them.")
     if scorer is None:
         scorer = RFMScorer(bins=bins).fit(rfm)
     table = rfm
@@ -213,8 +218,9 @@ def _no_purchase_message(orders, as_of: pd.Timestamp, source=None) -> str:
                        f"{top.index[0]}). With as_of {as_of:%Y-%m-%d}, check that the date is not "
                        "before the orders")
         return f"the orders table has no accepted line{why}; there is nothing to score"
-    return (f"no purchase on or before as_of {as_of:%Y-%m-%d}: the first order line is dated "
-            f"{pd.Timestamp(first):%Y-%m-%d}. Choose an as_of date on or after it.")
+    return (f"no purchase on or before {as_of:%Y-%m-%d}: the first order line is dated "
+            f"{pd.Timestamp(first):%Y-%m-%d}. Score on a date on or after it (as_of, or the earlier "
+            "dates of a comparison or a history: wb.rfm.span_plan derives them from the data).")
 
 
 def _lines_after(orders, as_of: pd.Timestamp) -> int:
@@ -222,11 +228,15 @@ def _lines_after(orders, as_of: pd.Timestamp) -> int:
     return int(t.filter(t.order_date.cast("date") > as_of.date()).count().to_pyarrow().as_py())
 
 
-def export(result: RFMResult | pd.DataFrame, path: str | Path) -> Path:
+def export(result: RFMResult | pd.DataFrame, path: str | Path, *, neutralise: bool = True) -> Path:
     """Write the per-customer table (:data:`EXPORT_COLUMNS` present) to CSV or Parquet.
 
-    The format follows the suffix: ``.csv`` (UTF-8, ``.`` decimals) or ``.parquet``.
+    The format follows the suffix: ``.csv`` (UTF-8, ``.`` decimals, text that a spreadsheet would
+    read as a formula neutralised unless ``neutralise=False``: :mod:`workbench.exports`) or
+    ``.parquet``. Written under a temporary name and renamed when complete.
     """
+    from workbench.exports import atomic_path, write_csv
+
     table = result.table if isinstance(result, RFMResult) else result
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):
@@ -237,8 +247,9 @@ def export(result: RFMResult | pd.DataFrame, path: str | Path) -> Path:
             out[col] = out[col].astype("str")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
-        out.to_csv(path, index=False, date_format="%Y-%m-%d")
+        write_csv(out, path, neutralise=neutralise, bom=False, date_format="%Y-%m-%d")
     else:
-        out.to_parquet(path, index=False)
+        with atomic_path(path) as tmp:
+            out.to_parquet(tmp, index=False)
     log.info("wrote %d customers to %s", len(out), path)
     return path

@@ -27,10 +27,10 @@ POTENTIAL_CLASSES = ("new", "inactive", "big", "cyclical", "occasional", "prospe
 
 def _lines(orders, as_of, extra=()):
     """Purchase lines (amount > 0) up to `as_of`, as an Ibis table."""
-    from workbench.rfm.core import _as_ibis
+    from workbench.rfm.core import _as_ibis, purchase_lines
 
     t = _as_ibis(orders, columns=("customer_id", "order_id", "order_date", "amount", *extra))
-    return t.filter((t.order_date.cast("date") <= pd.Timestamp(as_of).date()) & (t.amount > 0))
+    return purchase_lines(t.filter(t.order_date.cast("date") <= pd.Timestamp(as_of).date()))
 
 
 def _share_profile(t, dim: str):

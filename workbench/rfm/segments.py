@@ -5,8 +5,8 @@ and :data:`DEFAULT_SEGMENTS`.
 
 A rule is a boolean expression over the columns of the scored table (``r_score >= 4 and
 f_score >= 4``, ``dominant_channel == "web"``, ``grade in ["A", "B"]``), evaluated column-wise
-with numpy (comparisons, arithmetic, and / or / not, in; nothing else, so a rule cannot run
-code); rules are tried in the order given
+in the project's one safe expression language (:mod:`workbench.data.expressions`: comparisons,
+arithmetic, and / or / not, in, a few functions; nothing else, so a rule cannot run code); rules are tried in the order given
 and the first that holds names the segment (precedence). Customers with no purchase yet are put
 in :data:`PROSPECT` before any rule. A customer that no rule matches is ``Unassigned``, and is
 counted, never dropped.
@@ -14,13 +14,13 @@ counted, never dropped.
 
 from __future__ import annotations
 
-import ast
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from workbench.data.expressions import ExpressionError, parse_expression
 from workbench.rfm.grid import GridError
 
 __all__ = ["SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "PROSPECT", "UNASSIGNED",
@@ -105,9 +105,14 @@ class SegmentRules:
             return cls(None, bins=bins)
         if isinstance(segments, list):
             return cls(segments, bins=bins, source="segment list")
-        import yaml
+        from pathlib import Path
 
-        spec = yaml.safe_load(open(segments, encoding="utf-8"))  # noqa: SIM115 - short read
+        from workbench.data.limits import load_yaml
+
+        if not Path(segments).is_file():
+            raise GridError(f"segments file {segments} not found (give a YAML file with a "
+                            "'segments:' list, or '' for the default segments)")
+        spec = load_yaml(segments, error=GridError)
         if not isinstance(spec, dict) or "segments" not in spec:
             return cls(None, bins=bins)
         return cls(spec["segments"], bins=bins, source=str(segments))
@@ -126,12 +131,12 @@ class SegmentRules:
         out = {}
         for r in self.rules:
             try:
-                hit = _evaluate(r["rule"], table)
-            except (SyntaxError, KeyError, TypeError, ValueError) as exc:
-                raise GridError(
-                    f"{self.source}: segment {r['name']!r}: rule {r['rule']!r} cannot be evaluated "
-                    f"({exc}). Rules compare columns with numbers or text, joined by and / or / not; "
-                    f"the columns are {', '.join(map(str, table.columns))}") from None
+                hit = _evaluate(r["rule"], table, f"{self.source}: segment {r['name']!r}: rule")
+            except ExpressionError as exc:
+                columns = "" if "the columns are" in str(exc) else \
+                    f"; the columns are {', '.join(map(str, table.columns))}"
+                raise GridError(f"{exc}. Rules compare columns with numbers or text, joined by "
+                                f"and / or / not{columns}") from None
             out[r["name"]] = hit
         return pd.DataFrame(out, index=table.index)
 
@@ -187,86 +192,14 @@ class SegmentRules:
 
 def _identifiers(rule: str) -> set[str]:
     try:
-        tree = ast.parse(rule, mode="eval")
-    except SyntaxError:
+        return set(parse_expression(rule).names)
+    except ExpressionError:
         return {"?"}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in ("True", "False")}
 
 
-_COMPARE = {ast.Eq: np.equal, ast.NotEq: np.not_equal, ast.Lt: np.less, ast.LtE: np.less_equal,
-            ast.Gt: np.greater, ast.GtE: np.greater_equal}
-_ARITH = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+def _evaluate(rule: str, table: pd.DataFrame, where: str = "rule") -> np.ndarray:
+    """A rule in the safe expression language (:mod:`workbench.data.expressions`) over the table.
 
-
-def _evaluate(rule: str, table: pd.DataFrame) -> np.ndarray:
-    """Evaluate a rule over whole columns with numpy: comparisons, arithmetic, and / or / not, in.
-
-    Only these constructs are accepted (no calls, no attributes), so a rule file cannot run code.
-    Numeric and yes/no columns are read as floats, where a missing value is NaN and matches no
-    comparison; text columns are compared as text.
+    Missing values match no comparison; text columns are compared as text.
     """
-    tree = ast.parse(rule.strip(), mode="eval")
-    value = _node(tree.body, table, {})
-    value = np.broadcast_to(np.asarray(value), (len(table),))
-    if value.dtype != bool:
-        raise TypeError("the rule is not a true/false condition")
-    return value
-
-
-def _column(name: str, table: pd.DataFrame, cache: dict) -> np.ndarray:
-    if name not in cache:
-        if name not in table:
-            raise KeyError(f"no column {name!r}")
-        s = table[name]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            cache[name] = s.to_numpy("float64", na_value=np.nan)
-        else:
-            cache[name] = s.astype(object).where(s.notna(), None).to_numpy()
-    return cache[name]
-
-
-def _node(node, table, cache):  # noqa: PLR0911 - one branch per construct
-    if isinstance(node, ast.BoolOp):
-        parts = [np.asarray(_node(v, table, cache), bool) for v in node.values]
-        return np.logical_and.reduce(parts) if isinstance(node.op, ast.And) else np.logical_or.reduce(parts)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return ~np.asarray(_node(node.operand, table, cache), bool)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_node(node.operand, table, cache)
-    if isinstance(node, ast.Compare):
-        return _compare(node, table, cache)
-    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
-        return _ARITH[type(node.op)](_node(node.left, table, cache), _node(node.right, table, cache))
-    if isinstance(node, ast.Name):
-        return _column(node.id, table, cache)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool):
-        return node.value
-    if isinstance(node, ast.List | ast.Tuple):
-        return [_node(e, table, cache) for e in node.elts]
-    raise ValueError(f"{ast.unparse(node)!r} is not allowed in a rule")
-
-
-def _compare(node: ast.Compare, table, cache) -> np.ndarray:
-    left, result = _node(node.left, table, cache), None
-    for op, comp in zip(node.ops, node.comparators, strict=True):
-        right = _node(comp, table, cache)
-        if isinstance(op, ast.In | ast.NotIn):
-            hit = np.isin(np.asarray(left, dtype=object), np.asarray(right, dtype=object))
-            hit = ~hit if isinstance(op, ast.NotIn) else hit
-        elif type(op) in _COMPARE:
-            with np.errstate(invalid="ignore"):
-                hit = np.asarray(_COMPARE[type(op)](left, right), bool) if not _is_text(left, right) \
-                    else np.array([_text_compare(op, a, right) for a in left], bool)
-        else:
-            raise ValueError(f"the comparison {type(op).__name__} is not allowed in a rule")
-        result = hit if result is None else result & hit
-        left = right
-    return result
-
-
-def _is_text(left, right) -> bool:
-    return isinstance(left, np.ndarray) and left.dtype == object and isinstance(right, str)
-
-
-def _text_compare(op, a, b) -> bool:
-    return a is not None and bool(_COMPARE[type(op)](a, b))
+    return parse_expression(rule, where=where).mask(table).to_numpy()

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from workbench.widgets._refresh import Refresher, View
+
 __all__ = ["explore_campaigns"]
 
 
@@ -40,10 +42,8 @@ def explore_campaigns(portfolio, *, margin_rate: float | None = None, window_day
         Date of the segments used by the reallocation (default: the last order date).
     """
     import ipywidgets as w
-    from IPython.display import display
 
     from workbench import campaigns as C
-    from workbench.plotting import campaigns as P
 
     p = portfolio
     base_costs = C.campaign_costs(p.campaigns, p.contacts, fixed_cost=fixed_cost,
@@ -52,7 +52,6 @@ def explore_campaigns(portfolio, *, margin_rate: float | None = None, window_day
     as_of = pd.Timestamp(as_of) if as_of is not None else p.orders["order_date"].max()
     today = float((base_costs["cost_per_contact"] * base_costs["contacts_made"]).sum())
     ui = _controls(w, list(p.campaigns["campaign_id"]), window_days, half_life_days, today, C.MODELS)
-    out = w.Output()
     cache: dict[int, pd.DataFrame] = {}
 
     def outcomes(days: int) -> pd.DataFrame:
@@ -62,62 +61,72 @@ def explore_campaigns(portfolio, *, margin_rate: float | None = None, window_day
                                              margin_rate=margin_rate)
         return cache[days]
 
-    def load_costs(*_):
-        row = base_costs.loc[base_costs["campaign_id"] == ui["campaign"].value].iloc[0]
-        ui["fixed"].value = 0.0 if math.isnan(row["fixed_cost"]) else float(row["fixed_cost"])
-        ui["per"].value = 0.0 if math.isnan(row["cost_per_contact"]) else float(row["cost_per_contact"])
-
-    def refresh(*_):
-        out.clear_output(wait=True)
+    def render() -> list:
         cid = ui["campaign"].value
-        with out:
-            _show(C, P, display, p, outcomes(ui["window"].value), lines, cid, ui["window"].value,
-                  ui["model"].value, ui["half"].value,
-                  _costs_with(base_costs, cid, ui["fixed"].value, ui["per"].value),
-                  ui["budget"].value, as_of)
+        return _parts(C, p, outcomes(ui["window"].value), lines, cid, ui["window"].value,
+                      ui["model"].value, ui["half"].value,
+                      _costs_with(base_costs, cid, ui["fixed"].value, ui["per"].value),
+                      ui["budget"].value, as_of)
 
-    ui["campaign"].observe(load_costs, names="value")
-    for control in ui.values():
-        control.observe(refresh, names="value")
-    load_costs()
-    refresh()
-    return w.VBox([w.HBox([ui["campaign"], ui["window"]]), w.HBox([ui["model"], ui["half"]]),
-                   w.HBox([ui["fixed"], ui["per"]]), ui["budget"], out])
+    view = View()
+    refresher = Refresher(render, view=view, controls=ui.values())
+
+    def campaign_changed(*_):
+        """The campaign's own costs fill the cost boxes, then one refresh (not three)."""
+        row = base_costs.loc[base_costs["campaign_id"] == ui["campaign"].value].iloc[0]
+        with refresher.quiet():
+            ui["fixed"].value = 0.0 if math.isnan(row["fixed_cost"]) else float(row["fixed_cost"])
+            ui["per"].value = 0.0 if math.isnan(row["cost_per_contact"]) else float(row["cost_per_contact"])
+        refresher.request()
+
+    ui["campaign"].observe(campaign_changed, names="value")
+    refresher.watch(*(c for k, c in ui.items() if k != "campaign"))
+    campaign_changed()
+    box = w.VBox([w.HBox([ui["campaign"], ui["window"]]), w.HBox([ui["model"], ui["half"]]),
+                  w.HBox([ui["fixed"], ui["per"]]), ui["budget"], view.box])
+    box.view, box.refresher = view, refresher
+    return box
 
 
 def _controls(w, campaign_ids, window_days, half_life_days, today, models) -> dict:
     """The explorer's controls: campaign, window, model, half-life, costs, budget."""
     style = {"description_width": "initial"}
+    slow = {"style": style, "continuous_update": False}  # a refresh when the slider is released
     return {
         "campaign": w.Dropdown(options=campaign_ids, description="Campaign", style=style),
-        "window": w.IntSlider(value=window_days, min=1, max=120, description="Window (days)",
-                              style=style),
+        "window": w.IntSlider(value=window_days, min=1, max=120, description="Window (days)", **slow),
         "model": w.Dropdown(options=list(models), description="Attribution model", style=style),
         "half": w.FloatSlider(value=half_life_days, min=1, max=60, step=1,
-                              description="Half-life (days)", style=style),
+                              description="Half-life (days)", **slow),
         "fixed": w.FloatText(description="Fixed cost", style=style),
         "per": w.FloatText(description="Cost per contact", style=style),
         "budget": w.FloatSlider(value=today, min=0, max=max(3 * today, 1.0),
                                 step=max(today / 100, 0.01), description="Variable budget",
-                                style=style, readout_format=",.0f"),
+                                readout_format=",.0f", **slow),
     }
 
 
-def _show(C, P, display, p, o, lines, cid, days, model, half, costs, budget, as_of) -> None:
-    import matplotlib.pyplot as plt
+def _parts(C, p, o, lines, cid, days, model, half, costs, budget, as_of) -> list:
+    """The funnel chart, the effects, the attribution, the reallocation and its chart."""
+    from workbench.plotting import campaigns as P
+    from workbench.plotting._base import new_figure
 
+    parts = []
     f = C.funnel(o, campaigns=p.campaigns, costs=costs)
     if (f["campaign_id"] == cid).any() and f.loc[f["campaign_id"] == cid, "contacts"].sum() > 0:
-        ax = P.plot_funnel(C.funnel_stages(f, cid))
-        plt.show()
-        plt.close(ax.figure)
+        stages = C.funnel_stages(f, cid)
+        fig = new_figure((8, 0.6 * len(stages) + 1.2), detached=True)
+        P.plot_funnel(stages, ax=fig.add_subplot())
+        parts.append(fig)
+    else:
+        parts.append(f"{cid}: no contact made, no funnel to draw")
     inc = C.incrementality(o[o["campaign_id"] == cid], costs=costs)
     cols = ["arm", "basis", "n_treated", "n_control", "conversion_lift", "revenue_lift", "margin_lift",
             "margin_low", "margin_high", "cost", "roi", "roi_low", "roi_high", "attributed_roi", "message"]
-    display(inc[[c for c in cols if c in inc]] if len(inc) else C.campaign_checks(
+    parts.append(inc[[c for c in cols if c in inc]] if len(inc) else C.campaign_checks(
         p.campaigns[p.campaigns["campaign_id"] == cid], p.contacts, costs=costs))
     att = C.attribution(o, lines, window_days=days, half_life_days=half, models=[model])
-    display(att[att["campaign_id"] == cid])
+    parts.append(att[att["campaign_id"] == cid])
     seg = C.add_segments(o)
     now = C.current_segments(p.customers, p.orders, as_of=as_of,
                              edges=C.sales_band_edges(o["pre_sales_6m"]))
@@ -125,8 +134,12 @@ def _show(C, P, display, p, o, lines, cid, days, model, half, costs, budget, as_
     frozen = float(cells.loc[cells["status"] != "optimised", "n_today"].mul(
         cells["cost_per_contact"].fillna(0)).sum())
     alloc = C.allocate_budget(cells, budget=max(budget, frozen))
-    display(C.allocation_summary(alloc).round(2))
+    summary = C.allocation_summary(alloc)
+    parts.append(summary.round(2))
     if np.isfinite(alloc["spend_after"]).all():
-        ax = P.plot_allocation(C.allocation_summary(alloc))
-        plt.show()
-        plt.close(ax.figure)
+        fig = new_figure((9, 0.6 * len(summary) + 1.5), detached=True)
+        P.plot_allocation(summary, ax=fig.add_subplot())
+        parts.append(fig)
+    else:
+        parts.append("The reallocation has cells without a cost per contact: no chart")
+    return parts

@@ -9,33 +9,21 @@ import dataclasses
 
 import pandas as pd
 
+from workbench.widgets._refresh import Refresher, View
+
 __all__ = ["explore_capital", "explore_value", "explore_customer"]
-
-
-def _say(text: str) -> None:
-    import html
-
-    from IPython.display import HTML, display
-
-    display(HTML(f"<p>{html.escape(text)}</p>"))
-
-
-def _show_plot(draw) -> None:
-    import matplotlib.pyplot as plt
-
-    draw()
-    plt.show()
 
 
 def explore_capital(crm, *, as_of, points=None, rules=None):
     """Edit the points table, the start level and the break threshold, then recompute.
 
-    Shows the customers per status and the distribution of the capital at ``as_of``.
+    Shows the customers per status and the distribution of the capital at ``as_of``. The
+    threshold cannot reach the start level (a capital must start above its break threshold).
     """
     import ipywidgets as w
-    from IPython.display import display
 
     from workbench.health import CapitalRules, capital_events, points_table, tolerance_capital
+    from workbench.plotting._base import new_figure
     from workbench.plotting.health import plot_capital_distribution
 
     rules = rules or CapitalRules()
@@ -43,87 +31,101 @@ def explore_capital(crm, *, as_of, points=None, rules=None):
     events = capital_events(crm, as_of=as_of, rules=rules)
     boxes = {e: w.FloatText(value=float(p), description=e.replace("_", " "), layout=w.Layout(width="260px"),
                             style={"description_width": "140px"}) for e, p in table["points"].items()}
-    start = w.FloatSlider(value=rules.start, min=rules.floor + 1, max=rules.ceiling, step=1, description="start")
-    threshold = w.FloatSlider(value=rules.threshold, min=rules.floor, max=rules.ceiling - 1, step=1,
-                              description="threshold")
-    decay = w.FloatSlider(value=rules.decay_per_rhythm, min=0, max=50, step=1, description="wear / rhythm")
+    slow = {"step": 1, "continuous_update": False}
+    start = w.FloatSlider(value=rules.start, min=rules.floor + 1, max=rules.ceiling, description="start",
+                          **slow)
+    threshold = w.FloatSlider(value=rules.threshold, min=rules.floor, max=rules.start - 1,
+                              description="threshold", **slow)
+    decay = w.FloatSlider(value=rules.decay_per_rhythm, min=0, max=50, description="wear / rhythm", **slow)
     button = w.Button(description="Recompute", button_style="primary")
-    out = w.Output()
 
-    def refresh(*_):
-        out.clear_output(wait=True)
-        with out:
-            try:
-                r = dataclasses.replace(rules, start=start.value, threshold=threshold.value,
-                                        decay_per_rhythm=decay.value)
-                cap = tolerance_capital(events, as_of=as_of, rules=r,
-                                        points={e: b.value for e, b in boxes.items()})
-            except ValueError as exc:  # e.g. threshold above the start level
-                _say(f"Cannot compute: {exc}")
-                return
-            display(cap.status_counts())
-            _show_plot(lambda: plot_capital_distribution(cap.customers, threshold=r.threshold,
-                                                         near_margin=r.near_margin))
+    def cap_threshold(change) -> None:
+        threshold.max = change["new"] - 1  # the slider clamps its value below the start level
 
-    button.on_click(refresh)
-    refresh()
+    start.observe(cap_threshold, names="value")
+
+    def render() -> list:
+        r = dataclasses.replace(rules, start=start.value, threshold=threshold.value,
+                                decay_per_rhythm=decay.value)
+        points = {e: b.value for e, b in boxes.items()}
+        cap = tolerance_capital(events, as_of=as_of, rules=r, points=points)
+        fig = new_figure(detached=True)
+        plot_capital_distribution(cap.customers, threshold=r.threshold, near_margin=r.near_margin,
+                                  ax=fig.add_subplot())
+        changed = [f"{e} {v:g}" for e, v in points.items() if v != table.loc[e, "points"]]
+        return [f"start {r.start:g}, threshold {r.threshold:g}, wear {r.decay_per_rhythm:g} per rhythm; "
+                f"points changed: {', '.join(changed) or 'none'}", cap.status_counts(), fig]
+
+    view = View()
+    refresher = Refresher(render, view=view, controls=[*boxes.values(), start, threshold, decay, button])
+    button.on_click(refresher.request)
+    refresher.request()
     grid = w.GridBox(list(boxes.values()), layout=w.Layout(grid_template_columns="repeat(3, 270px)"))
-    return w.VBox([w.HTML("<b>Points table</b>"), grid, w.HBox([start, threshold, decay]), button, out])
+    box = w.VBox([w.HTML("<b>Points table</b>"), grid, w.HBox([start, threshold, decay]), button, view.box])
+    box.view, box.refresher = view, refresher
+    return box
 
 
 def explore_value(model, orders: pd.DataFrame, *, as_of, top: int = 10):
     """Pick the CLV horizon and the yearly discount rate: totals, distribution and top customers."""
     import ipywidgets as w
-    from IPython.display import display
 
     horizon = w.IntSlider(value=12, min=1, max=60, description="horizon (months)",
-                          style={"description_width": "120px"})
+                          style={"description_width": "120px"}, continuous_update=False)
     rate = w.FloatSlider(value=0.10, min=0.0, max=0.5, step=0.01, description="discount / year",
-                         readout_format=".0%", style={"description_width": "120px"})
-    out = w.Output()
+                         readout_format=".0%", style={"description_width": "120px"},
+                         continuous_update=False)
 
-    def refresh(*_):
-        out.clear_output(wait=True)
-        with out:
-            scores = model.score(orders, as_of=as_of, horizon_months=horizon.value, discount_rate=rate.value)
-            _say(f"{len(scores):,} customers: total CLV {scores['clv'].sum():,.0f}, mean "
-                 f"{scores['clv'].mean():,.0f}, median {scores['clv'].median():,.0f}; "
-                 f"undiscounted expected revenue {scores['expected_revenue'].sum():,.0f}")
-            display(scores.sort_values("clv", ascending=False).head(top)[
-                ["purchases", "p_alive", "expected_purchases", "expected_spend", "clv"]])
+    def render() -> list:
+        scores = model.score(orders, as_of=as_of, horizon_months=horizon.value, discount_rate=rate.value)
+        return [
+            f"{len(scores):,} customers over {horizon.value} months at {rate.value:.0%} a year: "
+            f"total CLV {scores['clv'].sum():,.0f}, mean "
+            f"{scores['clv'].mean():,.0f}, median {scores['clv'].median():,.0f}; "
+            f"undiscounted expected revenue {scores['expected_revenue'].sum():,.0f}",
+            scores.sort_values("clv", ascending=False).head(top)[
+                ["purchases", "p_alive", "expected_purchases", "expected_spend", "clv"]],
+        ]
 
-    horizon.observe(refresh, names="value")
-    rate.observe(refresh, names="value")
-    refresh()
-    return w.VBox([w.HBox([horizon, rate]), out])
+    view = View()
+    refresher = Refresher(render, view=view, controls=[horizon, rate])
+    refresher.watch(horizon, rate)
+    refresher.request()
+    box = w.VBox([w.HBox([horizon, rate]), view.box])
+    box.view, box.refresher = view, refresher
+    return box
 
 
 def explore_customer(capital, *, table: pd.DataFrame | None = None):
     """Look one customer up: the capital trajectory, its events, and the health row if given."""
     import ipywidgets as w
-    from IPython.display import display
 
+    from workbench.plotting._base import new_figure
     from workbench.plotting.health import plot_capital_trajectories
 
     ids = list(capital.customers.sort_values("capital", kind="stable").index)
     picker = w.Combobox(value=ids[0] if ids else "", options=ids[:5000], description="customer",
-                        placeholder="customer id", ensure_option=False)
-    out = w.Output()
+                        placeholder="customer id", ensure_option=False,
+                        continuous_update=False)  # looked up on Enter, not on each key
     r = capital.rules
 
-    def refresh(*_):
-        out.clear_output(wait=True)
-        with out:
-            cid = picker.value.strip()
-            if cid not in capital.customers.index:
-                _say(f"{cid!r}: no such customer with a purchase by {capital.as_of:%Y-%m-%d}")
-                return
-            traj = capital.customer(cid)
-            _show_plot(lambda: plot_capital_trajectories(traj, threshold=r.threshold, near_margin=r.near_margin))
-            if table is not None and cid in table.index:
-                display(table.loc[[cid]].T)
-            display(traj[traj["event"] != "inactivity_starts"])
+    def render() -> list:
+        cid = picker.value.strip()
+        if cid not in capital.customers.index:
+            raise ValueError(f"{cid!r}: no such customer with a purchase by {capital.as_of:%Y-%m-%d}")
+        traj = capital.customer(cid)
+        fig = new_figure((10, 4), detached=True)
+        plot_capital_trajectories(traj, threshold=r.threshold, near_margin=r.near_margin, ax=fig.add_subplot())
+        parts = [fig]
+        if table is not None and cid in table.index:
+            parts.append(table.loc[[cid]].T)
+        parts.append(traj[traj["event"] != "inactivity_starts"])
+        return parts
 
-    picker.observe(refresh, names="value")
-    refresh()
-    return w.VBox([picker, out])
+    view = View()
+    refresher = Refresher(render, view=view, controls=[picker])
+    refresher.watch(picker)
+    refresher.request()
+    box = w.VBox([picker, view.box])
+    box.view, box.refresher = view, refresher
+    return box

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workbench.personas import ALGORITHMS, GROUPS, PersonaFeatures
+from workbench.widgets._refresh import Refresher, View
 
 __all__ = ["explore_personas"]
 
@@ -11,12 +12,12 @@ def explore_personas(features: PersonaFeatures, *, currency: str = "", seed: int
                      n_bootstrap: int = 5, k_range: tuple[int, int] = (2, 8)):
     """Choose the features (or groups), the algorithm and the number of personas; press
     *Find personas* to see the model choice, the cards, the sizes, the traits and the map.
+    While a fit runs (seconds on a large base) the controls are disabled and "working..." shows.
 
     The stability check uses few resamples (`n_bootstrap`) to stay quick; the notebook's
     figures use the full setting.
     """
     import ipywidgets as w
-    from IPython.display import Markdown, display
 
     from workbench import personas as P
 
@@ -28,48 +29,46 @@ def explore_personas(features: PersonaFeatures, *, currency: str = "", seed: int
     k = w.Dropdown(options=[("auto", 0)] + [(str(i), i) for i in range(k_range[0], k_range[1] + 1)],
                    value=0, description="Personas")
     run = w.Button(description="Find personas", button_style="primary")
-    out = w.Output()
     state: dict = {}  # the last result: model, cards, or the error shown
 
-    def refresh(*_):
-        out.clear_output(wait=True)
+    def render() -> list:
         state.clear()
-        with out:
-            chosen = [v[1:-1] if v.startswith("[") else v for v in picker.value]
-            try:
-                f = features.select(chosen)
-                model = P.PersonaModel(algorithm=algorithm.value, n_personas=k.value or None,
-                                       k_range=k_range, n_bootstrap=n_bootstrap, seed=seed).fit(f)
-            except ValueError as exc:
-                state["error"] = str(exc)
-                display(Markdown(f"**Cannot find personas:** {exc}"))
-                return
-            cards = P.persona_cards(f, model.labels_, currency=currency, stability=model.stability_)
-            state.update(model=model, cards=cards)
-            _show(f, model, cards)
+        chosen = [v[1:-1] if v.startswith("[") else v for v in picker.value]
+        try:
+            f = features.select(chosen)
+            model = P.PersonaModel(algorithm=algorithm.value, n_personas=k.value or None,
+                                   k_range=k_range, n_bootstrap=n_bootstrap, seed=seed).fit(f)
+        except ValueError as exc:
+            state["error"] = str(exc)
+            raise ValueError(f"cannot find personas: {exc}") from exc
+        cards = P.persona_cards(f, model.labels_, currency=currency, stability=model.stability_)
+        state.update(model=model, cards=cards)
+        return _parts(f, model, cards)
 
-    run.on_click(refresh)
-    refresh()
-    box = w.VBox([w.HBox([picker, w.VBox([algorithm, k, run])]), out])
-    box.state = state
+    view = View()
+    refresher = Refresher(render, view=view, controls=[picker, algorithm, k, run])
+    run.on_click(refresher.request)
+    refresher.request()
+    box = w.VBox([w.HBox([picker, w.VBox([algorithm, k, run])]), view.box])
+    box.state, box.view, box.refresher = state, view, refresher
     return box
 
 
-def _show(features: PersonaFeatures, model, cards) -> None:
-    """The model choice, sizes, cards, trait heatmap and map of one fit."""
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
+def _parts(features: PersonaFeatures, model, cards) -> list:
+    """The model choice and sizes, the cards, the trait heatmap and the map of one fit."""
     from workbench import personas as P
     from workbench.plotting import personas as plots
+    from workbench.plotting._base import new_figure
 
     names = cards.names()
-    _, axs = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
-    plots.plot_model_choice(model.choice_, ax=axs[0])
-    plots.plot_sizes(cards.table(), ax=axs[1])
-    plt.show()
-    display(cards)
-    plots.plot_trait_heatmap(P.trait_table(features, model.labels_, all_levels=True), names=names)
-    plt.show()
-    plots.plot_projection(model.projection_, names=names, explained=model.explained_variance_)
-    plt.show()
+    choice = new_figure((13, 4), detached=True)
+    left, right = choice.subplots(1, 2)
+    plots.plot_model_choice(model.choice_, ax=left)
+    plots.plot_sizes(cards.table(), ax=right)
+    traits = P.trait_table(features, model.labels_, all_levels=True)
+    heat = new_figure((2.2 + 1.6 * len(names), 1.2 + 0.38 * 18), detached=True)  # its top 18 traits
+    plots.plot_trait_heatmap(traits, names=names, ax=heat.add_subplot())
+    cloud = new_figure((8, 6), detached=True)
+    plots.plot_projection(model.projection_, names=names, explained=model.explained_variance_,
+                          ax=cloud.add_subplot())
+    return [choice, cards.table(), heat, cloud]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import math
 
 import pandas as pd
+
+from workbench.widgets._refresh import Refresher, View
 
 __all__ = ["explore_pricing", "pricing_scenario"]
 
@@ -128,18 +129,23 @@ def _cost(products: pd.DataFrame, product: str) -> float:
 
 
 def _compute(survey, products, product: str, group: str, settings: dict, *, by, target, fixed):
-    """The verdicts of `product` and the meter of the chosen `group` (the widget's content)."""
+    """The verdicts of `product`, the groups that have a meter, the group drawn and its meter.
+
+    A group without enough usable respondents for `product` gives way to all respondents."""
     from workbench.pricing import psm
 
-    verdicts, _ = pricing_scenario(
+    verdicts, ranges = pricing_scenario(
         survey, products, product=product, by=by, target=target, **settings, **fixed
     )
+    usable = sorted(ranges.loc[ranges["status"] == "ok", by].astype(str).unique())
+    group = group if group in usable else ALL
     chosen = survey[survey["product_id"] == product]
     if group != ALL:
         chosen = chosen[chosen[by].astype(str) == group]
     options = {k: settings[k] for k in ("range_definition", "ties")}
     grid = settings["grid_step"] or "observed"
-    return verdicts, psm.price_sensitivity_meter(chosen, grid=grid, **options, **fixed)
+    meter = psm.price_sensitivity_meter(chosen, grid=grid, **options, **fixed)
+    return verdicts, usable, group, meter
 
 
 def explore_pricing(
@@ -158,12 +164,13 @@ def explore_pricing(
 
     The verdict table per group, the floor-versus-range chart and the Van Westendorp chart
     update at once. ``survey`` carries the ``by`` column (:func:`attach_segments`);
-    ``defaults`` set the controls' starting values (``product``, ``own_margin``...).
+    ``defaults`` set the controls' starting values (``product``, ``own_margin``...). Only
+    groups with at least ``min_respondents`` usable answers for the product are offered for
+    the chart; a choice that gives no result clears the view and says why.
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
 
+    from workbench.plotting._base import new_figure
     from workbench.plotting.pricing import plot_floor_vs_range, plot_psm
 
     surveyed = sorted(survey["product_id"].dropna().astype(str).unique())
@@ -172,35 +179,43 @@ def explore_pricing(
     groups = sorted(survey[by].dropna().astype(str).unique())
     c = _controls(products, surveyed, groups, defaults)
     fixed = dict(monotone=monotone, weights=weights, min_respondents=min_respondents)
-    out, message = w.Output(), w.HTML()
+    view = View()
 
-    def refresh(*_):
-        out.clear_output(wait=True)
+    def render() -> list:
         product, group = c["product"].value, c["group"].value
-        try:
-            settings = {k: c[k].value for k in _SETTINGS}
-            verdicts, result = _compute(
-                survey, products, product, group, settings, by=by, target=target, fixed=fixed
-            )
-        except ValueError as exc:
-            message.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
-            return
-        message.value = ""
-        with out:
-            display(verdicts.set_index(by)[_SHOWN].round(2))
-            plot_floor_vs_range(verdicts, by=by)
-            plot_psm(result, title=f"{product}: {group}")
-            plt.show()
+        settings = {k: c[k].value for k in _SETTINGS}
+        verdicts, usable, drawn, result = _compute(
+            survey, products, product, group, settings, by=by, target=target, fixed=fixed
+        )
+        parts = [verdicts.set_index(by)[_SHOWN].round(2)]
+        if list(c["group"].options) != [ALL, *usable]:  # set quietly: no second refresh
+            c["group"].options = [ALL, *usable]
+        if c["group"].value != drawn:
+            c["group"].value = drawn
+        if drawn != group:
+            parts.append(f"{group}: fewer than {min_respondents} usable respondents for {product}; "
+                         f"the chart shows all respondents")
+        rows = max(verdicts[by].nunique(), 1)
+        floor = new_figure((9, 0.45 * rows + 1.3), detached=True)
+        plot_floor_vs_range(verdicts, by=by, axes=[floor.add_subplot()])
+        meter = new_figure((9, 4.2), detached=True)
+        plot_psm(result, title=f"{product}: {drawn}", ax=meter.add_subplot())
+        return [*parts, floor, meter]
 
-    c["product"].observe(
-        lambda ch: setattr(c["unit_cost"], "value", _cost(products, ch["new"])), names="value"
-    )
-    for control in c.values():
-        control.observe(refresh, names="value")
-    refresh()
+    def product_changed(change) -> None:
+        with refresher.quiet():  # the product's own cost, then one refresh
+            c["unit_cost"].value = _cost(products, change["new"])
+        refresher.request()
+
+    refresher = Refresher(render, view=view, controls=c.values())
+    c["product"].observe(product_changed, names="value")
+    refresher.watch(*(control for name, control in c.items() if name != "product"))
+    refresher.request()
     layout = [
         ["product", "group", "unit_cost"],
         ["own_margin", "distribution_margin", "margin_basis"],
         ["grid_step", "range_definition", "ties", "rule"],
     ]
-    return w.VBox([*(w.HBox([c[k] for k in row]) for row in layout), message, out])
+    box = w.VBox([*(w.HBox([c[k] for k in row]) for row in layout), view.status, view.parts])
+    box.view, box.refresher = view, refresher
+    return box

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workbench.data.dataset import CRMData
+from workbench.widgets._refresh import Refresher, View
 
 __all__ = ["explore_quality"]
 
@@ -10,25 +11,27 @@ __all__ = ["explore_quality"]
 def explore_quality(crm: CRMData):
     """Pick a table: see its column profile, its rejects by rule and the first rejected rows."""
     import ipywidgets as w
-    from IPython.display import display
 
     from workbench.data.quality import reject_summary, table_profile
 
     picker = w.Dropdown(options=list(crm.tables), description="Table")
-    shown = w.IntSlider(value=10, min=5, max=200, step=5, description="Rows shown")
-    out = w.Output()
+    shown = w.IntSlider(value=10, min=5, max=200, step=5, description="Rows shown",
+                        continuous_update=False)
 
-    def refresh(*_):
-        out.clear_output(wait=True)
-        with out:
-            name = picker.value
-            display(table_profile(crm, name))
-            summary = reject_summary(crm)
-            display(summary[summary["table"] == name])
-            if name in crm.rejected_rows:
-                display(crm.rejected_rows[name].head(shown.value))
+    def render() -> list:
+        name = picker.value
+        summary = reject_summary(crm)
+        parts = [table_profile(crm, name), summary[summary["table"] == name]]
+        if name in crm.rejected_rows:
+            parts.append(crm.rejected_rows[name].head(shown.value))
+        else:
+            parts.append(f"{name}: no rejected row")
+        return parts
 
-    picker.observe(refresh, names="value")
-    shown.observe(refresh, names="value")
-    refresh()
-    return w.VBox([w.HBox([picker, shown]), out])
+    view = View()
+    refresher = Refresher(render, view=view, controls=[picker, shown])
+    refresher.watch(picker, shown)
+    refresher.request()
+    box = w.VBox([w.HBox([picker, shown]), view.box])
+    box.view, box.refresher = view, refresher
+    return box

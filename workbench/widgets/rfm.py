@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
+
+from workbench.widgets._refresh import Note, Refresher, View
 
 __all__ = ["explore_scoring"]
 
@@ -54,7 +58,7 @@ def explore_scoring(source, *, as_of, grid=None, segments=None, dates=None, cust
 
 
 class _ScoringExplorer:
-    """The controls, a cache of scored dates, and the output the controls refresh."""
+    """The controls, a cache of scored dates, and the view the controls refresh."""
 
     def __init__(self, source, *, as_of, grid, segments, dates, customers, result) -> None:
         import ipywidgets as w
@@ -72,13 +76,18 @@ class _ScoringExplorer:
         self.date = w.Dropdown(options=[(f"{pd.Timestamp(d):%Y-%m-%d}", pd.Timestamp(d)) for d in dates],
                                value=as_of, description="as of")
         self.picker = w.Dropdown(description="segment")
-        self.out, self.message, self.busy = w.Output(), w.HTML(), False
+        self.view = View()
+        self.message, self.out = self.view.status, self.view.parts
         boxes = [self.date, self.picker, *self.grades,
                  *(x for weight, bands in self.criteria.values() for x in (weight, *bands))]
-        for box in boxes:
-            box.observe(self.refresh, names="value")
-        self.refresh()
-        self.box = w.VBox([w.HBox([self.date, self.picker]), grid_box, self.message, self.out])
+        self.refresher = Refresher(self.update, view=self.view, controls=boxes)
+        self.refresher.watch(*boxes)
+        self.refresher.request()
+        self.box = w.VBox([w.HBox([self.date, self.picker]), grid_box, self.view.box])
+        self.box.view, self.box.refresher = self.view, self.refresher
+
+    def refresh(self, *_) -> None:
+        self.refresher.request()
 
     def scored(self):
         from workbench import rfm
@@ -89,55 +98,40 @@ class _ScoringExplorer:
                 segments=self.segments, rfmcca=False, scorer=self.scorer)
         return self.cache[self.date.value]
 
-    def refresh(self, *_) -> None:
-        if self.busy:  # changing the picker's options below fires its observer: ignore that call
-            return
-        self.busy = True
-        try:
-            self.update()
-        finally:
-            self.busy = False
-
-    def update(self) -> None:
+    def update(self) -> list:
+        """The parts to show for the controls' values (runs inside the refresher, quietly)."""
         from workbench import rfm
 
         try:
             g = rfm.ScoringGrid.from_dict(_grid_from_controls(self.spec, self.criteria, self.grades),
                                           source="widget")
         except rfm.GridError as exc:
-            self.message.value = f"<span style='color:#b00'>{exc}</span>"
-            return
-        self.message.value = ""
+            raise ValueError(str(exc)) from exc
         result = self.scored()
         table = g.apply(result.table)
         names = [s for s in table["segment"].cat.categories if (table["segment"] == s).any()]
-        if list(self.picker.options) != names:
+        if list(self.picker.options) != names:  # set quietly: no second refresh
             keep = self.picker.value if self.picker.value in names else names[0]
             self.picker.options = names
             self.picker.value = keep
-        self.out.clear_output(wait=True)
-        with self.out:
-            self.show(table, g, result)
+        return self.show(table, g, result)
 
-    def show(self, table: pd.DataFrame, g, result) -> None:
-        import ipywidgets as w
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
+    def show(self, table: pd.DataFrame, g, result) -> list:
         from workbench import rfm
+        from workbench.plotting._base import new_figure
         from workbench.plotting.rfm import plot_grades
 
         summary = rfm.RFMResult(table=table, as_of=self.date.value, scorer=result.scorer, grid=g,
                                 segments=result.segments, potential=None,
                                 segment_report=result.segment_report).grade_summary()
-        display(summary)
-        fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
-        plot_grades(summary, ax=ax)
-        display(fig)
-        plt.close(fig)
-        display(rfm.segment_kpis(table))
+        fig = new_figure((7, 3.2), detached=True)
+        plot_grades(summary, ax=fig.add_subplot())
         chosen = table[table["segment"] == self.picker.value]
-        display(w.HTML(f"<b>{self.picker.value}</b>: {len(chosen):,} customers, by grade"))
-        display(chosen.groupby("grade", observed=True).size().rename("customers").to_frame().T)
-        display(chosen.sort_values("points", ascending=False)[
-            ["customer_id", "recency_days", "frequency", "monetary", "rfm_code", "points", "grade"]].head(15))
+        return [
+            summary, fig, rfm.segment_kpis(table),
+            Note(f"<b>{html.escape(str(self.picker.value))}</b>: {len(chosen):,} customers, by grade"),
+            chosen.groupby("grade", observed=True).size().rename("customers").to_frame().T,
+            chosen.sort_values("points", ascending=False)[
+                ["customer_id", "recency_days", "frequency", "monetary", "rfm_code", "points", "grade"]
+            ].head(15),
+        ]

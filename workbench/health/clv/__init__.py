@@ -31,10 +31,10 @@ from workbench.health.clv.checks import (
 )
 from workbench.health.clv.fitters import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from workbench.health.clv.likelihoods import ConvergenceError
-from workbench.health.clv.summary import rfm_summary
+from workbench.health.clv.summary import default_calibration_end, rfm_summary
 from workbench.health.clv.value import MODELS, LifetimeValue, compare_models
 
-__all__ = ["rfm_summary", "BetaGeoFitter", "ParetoNBDFitter", "GammaGammaFitter",
+__all__ = ["rfm_summary", "default_calibration_end", "BetaGeoFitter", "ParetoNBDFitter", "GammaGammaFitter",
            "ConvergenceError", "holdout_check", "expected_vs_actual_by_period", "p_alive_matrix",
            "split_summary",
            "LifetimeValue", "MODELS", "compare_models"]

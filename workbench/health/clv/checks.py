@@ -105,7 +105,8 @@ def p_alive_matrix(model: _TransactionFitter, *, T: float, max_frequency: int = 
     Returns
     -------
     DataFrame with one row per cell: ``frequency``, ``time_since_last`` (T - recency, in the
-    model's unit) and ``p_alive``. A customer without repeat purchase (frequency 0) last
+    model's unit) and ``p_alive``; ``attrs["unreliable"]`` lists the fit's problems (empty when
+    it is reliable). A customer without repeat purchase (frequency 0) last
     bought at age 0, so that row has a single cell, at ``time_since_last = T``.
     """
     if not (np.isfinite(T) and T > 0):
@@ -118,7 +119,9 @@ def p_alive_matrix(model: _TransactionFitter, *, T: float, max_frequency: int = 
     keep = s < T  # frequency > 0 needs a repeat purchase after age 0
     x, s = np.r_[0, x[keep]], np.r_[float(T), s[keep]]
     alive = np.asarray(model.conditional_probability_alive(x, float(T) - s, np.full(len(x), float(T))))
-    return pd.DataFrame({"frequency": x.astype("int64"), "time_since_last": s, "p_alive": alive})
+    out = pd.DataFrame({"frequency": x.astype("int64"), "time_since_last": s, "p_alive": alive})
+    out.attrs["unreliable"] = list(getattr(model, "problems_", []))  # the plot labels it so
+    return out
 
 
 def split_summary(orders: pd.DataFrame, *, calibration_end, observation_end) -> pd.DataFrame:
@@ -147,3 +150,31 @@ def split_summary(orders: pd.DataFrame, *, calibration_end, observation_end) -> 
                      "purchase_days": len(d), "buyers": d["customer_id"].nunique(),
                      "new_buyers": int(((first >= lo) & (first <= hi)).sum())})
     return pd.DataFrame(rows).set_index("period")
+
+
+def fit_problems(model: str, transactions, spend, spend_failure: str | None = None) -> list[str]:
+    """Why a lifetime-value fit should not be trusted as it stands, each with what to try.
+
+    ``transactions`` and ``spend`` are the fitted repeat-purchase and Gamma-Gamma models
+    (``spend`` None when it was not fitted: no money, or ``spend_failure`` says why).
+    """
+    out = []
+    if transactions.problems_:
+        other = "pareto/nbd" if model == "bg/nbd" else "bg/nbd"
+        out.append(f"The {model} fit is unreliable: {'; '.join(transactions.problems_)}. "
+                   "P(alive), expected purchases and lifetime values built on it are unreliable "
+                   f"too; try {other} (parameter model), a longer calibration period "
+                   "(calibration_end) or more customers.")
+    if spend_failure is not None:
+        out.append(f"The spend model (Gamma-Gamma) could not be fitted ({spend_failure}), so "
+                   "every value in money is left empty; calibrate on a longer period "
+                   "(calibration_end) or more customers.")
+    elif spend is None:
+        out.append("No customer has repeat purchases with a positive amount, so the spend model "
+                   "(Gamma-Gamma) is skipped and every value in money is left empty; map "
+                   "orders.amount to get lifetime values.")
+    elif spend.problems_:
+        out.append(f"The spend fit (Gamma-Gamma) is unreliable: {'; '.join(spend.problems_)}. "
+                   "Expected spend and lifetime values are unreliable; check the amounts "
+                   "(returns, outliers) or calibrate on more customers.")
+    return out

@@ -27,10 +27,12 @@ class _Fitter:
     _log_se: np.ndarray
 
     def __init__(self, *, penalizer_coef: float = 0.0,
-                 starts: Sequence[Sequence[float]] | None = None, max_iter: int = 2000):
+                 starts: Sequence[Sequence[float]] | None = None, max_iter: int = 2000,
+                 unreliable: str = "raise"):
         self.penalizer_coef = penalizer_coef
         self.starts = starts
         self.max_iter = max_iter
+        self.unreliable = unreliable
 
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
@@ -43,13 +45,16 @@ class _Fitter:
             raise ValueError(f"penalizer_coef={self.penalizer_coef}: must be >= 0")
         res = lk.fit_mle(loglik, self.starts or default_starts, names=self._names,
                          model=self._model, weights=weights, penalizer_coef=self.penalizer_coef,
-                         max_iter=self.max_iter)
+                         max_iter=self.max_iter, unreliable=self.unreliable)
+        self.problems_ = list(res.problems)
         self.params_ = dict(zip(self._names, map(float, res.params), strict=True))
         self.standard_errors_ = dict(zip(self._names, map(float, res.se), strict=True))
         self._log_se = res.log_se
         self.log_likelihood_ = res.log_likelihood
         self.n_customers_ = n = int(weights.sum())
         self.n_iter_ = res.n_iterations
+        if self.problems_:
+            logger.warning("%s fit is unreliable: %s", self._model, "; ".join(self.problems_))
         logger.info("%s fitted on %d customers: %s, log-likelihood %.3f", self._model, n,
                     self.params_, self.log_likelihood_)
         return self
@@ -58,6 +63,12 @@ class _Fitter:
         if not hasattr(self, "params_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit() first")
         return tuple(self.params_.values())
+
+    @property
+    def reliable_(self) -> bool:
+        """False when a parameter is at its bound or its interval spans orders of magnitude."""
+        self._p()
+        return not self.problems_
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -157,11 +168,17 @@ class BetaGeoFitter(_TransactionFitter):
         Starting points of the optimiser; by default (1, mean T, 1, 1) and (1, 1, 1, 1).
     max_iter : int
         Iterations of L-BFGS-B per start.
+    unreliable : {"raise", "keep"}
+        A parameter at the search bound or a flat likelihood: raise ``ConvergenceError``, or
+        keep the optimum and list the reasons in ``problems_`` (the fit is then unreliable).
 
     Attributes
     ----------
     params_ : dict
         r, alpha, a, b.
+    problems_ : list of str
+        Why the fit should not be trusted (bounds, intervals spanning orders of magnitude);
+        empty when it is reliable (``reliable_``).
     standard_errors_ : dict
         From a finite-difference Hessian (see ``summary``).
     log_likelihood_ : float

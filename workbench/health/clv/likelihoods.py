@@ -259,11 +259,33 @@ class MLEResult:
     log_se: np.ndarray
     n_iterations: int
     start: np.ndarray
+    problems: tuple[str, ...] = ()
+
+
+#: An interval whose upper end is this many times its lower end says the data do not pin the
+#: parameter down (four orders of magnitude).
+WIDE_INTERVAL_RATIO = 1e4
+
+
+def fit_problems(names: Sequence[str], params: np.ndarray, log_se: np.ndarray) -> list[str]:
+    """Why a fit should not be trusted: parameters at the search bounds, huge 95 % intervals."""
+    problems = []
+    for name, value, lse in zip(names, params, log_se, strict=True):
+        if abs(np.log(value)) > LOG_BOUND - 1e-3:
+            problems.append(f"{name} = {value:.3g} ran to the edge of the search range")
+        elif not np.isfinite(lse):
+            problems.append(f"{name} = {value:.3g} has no standard error (flat likelihood)")
+        elif 2 * 1.959963984540054 * lse > np.log(WIDE_INTERVAL_RATIO):  # log space: no overflow
+            z = 1.959963984540054 * lse
+            problems.append(f"{name} = {value:.3g} has a 95 % interval {value * np.exp(-z):.3g} to "
+                            f"{value * np.exp(z):.3g}, {2 * z / np.log(10):.0f} orders of magnitude wide")
+    return problems
 
 
 def fit_mle(loglik: Callable[[np.ndarray], np.ndarray], starts: Sequence[Sequence[float]], *,
             names: Sequence[str], model: str, weights: np.ndarray | None = None,
-            penalizer_coef: float = 0.0, max_iter: int = 2000) -> MLEResult:
+            penalizer_coef: float = 0.0, max_iter: int = 2000,
+            unreliable: str = "raise") -> MLEResult:
     """Maximise ``sum(weights * loglik(params))`` over positive parameters.
 
     ``weights`` counts identical customers (rows of ``loglik`` are then unique histories).
@@ -277,8 +299,12 @@ def fit_mle(loglik: Callable[[np.ndarray], np.ndarray], starts: Sequence[Sequenc
 
     Raises :class:`ConvergenceError` when no start converges, when a parameter runs to the
     edge of the search range, or when the Hessian at the optimum is not positive definite
-    (a flat direction: the data do not identify the model).
+    (a flat direction: the data do not identify the model). With ``unreliable="keep"`` the
+    last two return the optimum found, standard errors NaN where undefined, and the reasons
+    in ``problems`` (see :func:`fit_problems`): the caller labels the fit unreliable.
     """
+    if unreliable not in ("raise", "keep"):
+        raise ValueError(f"unreliable={unreliable!r}: 'raise' or 'keep'")
     if weights is None:
         weights = np.ones(len(loglik(np.asarray(starts[0], dtype=float))))
     n = float(np.sum(weights))
@@ -307,6 +333,15 @@ def fit_mle(loglik: Callable[[np.ndarray], np.ndarray], starts: Sequence[Sequenc
             "Check the inputs (time unit, outliers) or set penalizer_coef > 0.")
     res, x0 = runs[min(good)[1]][1:]
     at_bound = [nm for nm, v in zip(names, res.x, strict=True) if abs(v) > LOG_BOUND - 1e-3]
+    if unreliable == "keep":
+        params = np.exp(res.x)
+        log_se = _log_se(lambda lp: n * objective(lp), res.x)
+        log_se = np.full(len(params), np.nan) if log_se is None else log_se
+        with np.errstate(all="ignore"):
+            ll = float(np.dot(weights, loglik(params)))
+        return MLEResult(params=params, log_likelihood=ll, se=params * log_se, log_se=log_se,
+                         n_iterations=int(res.nit), start=np.exp(x0),
+                         problems=tuple(fit_problems(names, params, log_se)))
     if at_bound:
         raise ConvergenceError(
             f"{model} fit did not converge: parameter(s) {', '.join(at_bound)} ran to the edge "
@@ -324,7 +359,8 @@ def fit_mle(loglik: Callable[[np.ndarray], np.ndarray], starts: Sequence[Sequenc
     with np.errstate(all="ignore"):
         ll = float(np.dot(weights, loglik(params)))
     return MLEResult(params=params, log_likelihood=ll, se=params * log_se, log_se=log_se,
-                     n_iterations=int(res.nit), start=np.exp(x0))
+                     n_iterations=int(res.nit), start=np.exp(x0),
+                     problems=tuple(fit_problems(names, params, log_se)))
 
 
 def _log_se(f: Callable[[np.ndarray], float], x: np.ndarray, *,

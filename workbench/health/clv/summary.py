@@ -129,3 +129,35 @@ def rfm_summary(orders: pd.DataFrame, *, calibration_end, observation_end=None,
     out.attrs.update(excluded_after_calibration=int(n_excluded), calibration_end=cal,
                      observation_end=obs, unit_days=unit)
     return out
+
+
+def default_calibration_end(orders: pd.DataFrame, *, as_of, holdout_months: int = 6) -> pd.Timestamp:
+    """End of the calibration period that the data's span allows: a holdout to ``as_of`` of
+    ``holdout_months`` months, or a third of the history (at least one month) when shorter.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Order lines with ``order_date``.
+    as_of : date-like
+        End of the holdout period.
+    holdout_months : int
+        The longest holdout (6 months: the demo's and the usual choice).
+
+    Raises
+    ------
+    ValueError
+        If no order is dated on or before ``as_of``, or the history is under two months.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    dates = pd.to_datetime(orders["order_date"])
+    dates = dates[dates <= as_of]
+    if dates.empty:
+        raise ValueError(f"no order dated on or before as_of {as_of.date()}: nothing to calibrate on")
+    months = (as_of.year - dates.min().year) * 12 + as_of.month - dates.min().month
+    if months < 2:
+        raise ValueError(f"the orders span {months} month(s) up to {as_of.date()}: a calibration "
+                         "period and a holdout need at least two months of history")
+    holdout = max(1, min(int(holdout_months), months // 3))
+    end = as_of - pd.DateOffset(months=holdout)
+    return end + pd.offsets.MonthEnd(0) if as_of.is_month_end else end

@@ -12,9 +12,11 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from workbench.health.clv.checks import holdout_check
+from workbench.health.clv.checks import fit_problems, holdout_check
 from workbench.health.clv.fitters import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
+from workbench.health.clv.likelihoods import ConvergenceError
 from workbench.health.clv.summary import _purchase_days, rfm_summary
+from workbench.notices import warn
 
 logger = logging.getLogger(__name__)
 MODELS = {"bg/nbd": BetaGeoFitter, "pareto/nbd": ParetoNBDFitter}
@@ -71,10 +73,20 @@ class LifetimeValue:
         self.summary_ = summary
         self.unit_days_ = float(summary.attrs["unit_days"])
         self.calibration_end_ = summary.attrs["calibration_end"]
-        self.transactions_ = MODELS[self.model](penalizer_coef=self.penalizer_coef).fit(summary)
+        self.transactions_ = MODELS[self.model](penalizer_coef=self.penalizer_coef,
+                                                unreliable="keep").fit(summary)
         repeat = summary["frequency"] > 0
         bad = repeat & (summary["monetary_value"] <= 0)
-        self.spend_ = GammaGammaFitter(penalizer_coef=self.penalizer_coef).fit(summary[repeat & ~bad])
+        self.spend_, spend_failure = None, None
+        if (repeat & ~bad).any():
+            try:
+                self.spend_ = GammaGammaFitter(penalizer_coef=self.penalizer_coef,
+                                               unreliable="keep").fit(summary[repeat & ~bad])
+            except ConvergenceError as exc:  # values in money are left empty, the rest stands
+                spend_failure = str(exc)
+        self.problems_ = fit_problems(self.model, self.transactions_, self.spend_, spend_failure)
+        for problem in self.problems_:
+            warn(problem)
         self.counts_ = {"customers": len(summary),
                         "first_purchase_after_calibration": summary.attrs["excluded_after_calibration"],
                         "with_repeat_purchases": int(repeat.sum()),
@@ -84,6 +96,12 @@ class LifetimeValue:
                         "out of the spend fit and get the population mean", int(bad.sum()))
         return self
 
+    @property
+    def reliable_(self) -> bool:
+        """False when either fit is unreliable or the spend model could not be fitted."""
+        self._check()
+        return not self.problems_
+
     def _check(self) -> None:
         if not hasattr(self, "transactions_"):
             raise RuntimeError("LifetimeValue is not fitted yet: call fit(orders, calibration_end=...)")
@@ -91,10 +109,12 @@ class LifetimeValue:
     def parameters(self) -> pd.DataFrame:
         """Estimates, standard errors and 95 % intervals of both models, one row per parameter."""
         self._check()
-        parts = [self.transactions_.summary.assign(model=self.model),
-                 self.spend_.summary.assign(model="gamma-gamma")]
+        parts = [self.transactions_.summary.assign(model=self.model,
+                                                   reliable=self.transactions_.reliable_)]
+        if self.spend_ is not None:
+            parts.append(self.spend_.summary.assign(model="gamma-gamma", reliable=self.spend_.reliable_))
         out = pd.concat(parts).reset_index()
-        return out[["model", "parameter", "estimate", "se", "lower_95", "upper_95"]]
+        return out[["model", "parameter", "estimate", "se", "lower_95", "upper_95", "reliable"]]
 
     def summary_at(self, orders: pd.DataFrame, *, as_of) -> pd.DataFrame:
         """The customers' histories at ``as_of`` (fitted parameters are kept: no refit)."""
@@ -103,6 +123,8 @@ class LifetimeValue:
 
     def expected_spend(self, summary: pd.DataFrame) -> pd.Series:
         """Expected value of a future purchase; the population mean where the history says nothing."""
+        if self.spend_ is None:  # no amounts: no value in money
+            return pd.Series(np.nan, index=summary.index, name="expected_spend")
         usable = summary["frequency"].where(summary["monetary_value"] > 0, 0)
         return self.spend_.conditional_expected_average_profit(usable, summary["monetary_value"])
 
@@ -171,7 +193,8 @@ class LifetimeValue:
         out["clv"] = (monthly / discount).sum(axis=1) * spend
         out.attrs.update(as_of=s.attrs["calibration_end"], horizon_months=int(horizon_months),
                          discount_rate=float(discount_rate), model=self.model,
-                         not_yet_customers=s.attrs["excluded_after_calibration"])
+                         not_yet_customers=s.attrs["excluded_after_calibration"],
+                         unreliable=list(self.problems_))
         return out[SCORE_COLUMNS]
 
     def _cumulative(self, s: pd.DataFrame, months: int, *, step_days=None) -> np.ndarray:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.notices import warn
+
 logger = logging.getLogger(__name__)
 
 ANSWERS = ("too_cheap", "cheap", "expensive", "too_expensive")
@@ -108,6 +110,10 @@ def _order_problem(frame: pd.DataFrame, values: np.ndarray, bad: np.ndarray) -> 
     return f"e.g. respondent {_ids(frame, bad, 1)}: {ANSWERS[k]} {row[k]:g} > {ANSWERS[k + 1]} {row[k + 1]:g}"
 
 
+#: Above this share of non-monotone respondents the survey's columns look swapped.
+SWAPPED_SHARE = 0.5
+
+
 def _monotone(frame, values, w, monotone, counts, warnings):
     """Flag, exclude or repair respondents whose answers are not in increasing order."""
     if monotone not in ("flag", "exclude", "repair"):
@@ -121,6 +127,10 @@ def _monotone(frame, values, w, monotone, counts, warnings):
         f"too_cheap <= cheap <= expensive <= too_expensive fails; "
         f"{_order_problem(frame, values, bad)})"
     )
+    if bad.mean() > SWAPPED_SHARE and not bad.all():
+        warn(f"Price survey: {bad.mean():.0%} of respondents ({what}): the columns look swapped "
+             "or mislabelled; check the survey mapping (which column is cheap, which expensive) "
+             "before trusting the price range and the verdict built on the others.")
     if bad.all() and monotone != "repair":
         raise ValueError(
             f"all {what}: the columns are probably swapped or mislabelled in the "

@@ -1,0 +1,84 @@
+"""The third report status, ``warnings``: collected from the notebook, in the banner, the index,
+``summary.json`` and ``run.json``; exit code 0. A notebook that cannot serve its source stops
+cleanly (:func:`workbench.report.stop`) with status ``warnings``, not ``failed``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbench import report
+from workbench.report import record
+
+FIXTURES = Path(__file__).parent / "notebooks"
+FIT = "The planted fit is unreliable: a = 2e-05; try another model."
+THIN = "Thin comparison window: 9 days of data before the earlier date."
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> report.RunResult:
+    out = tmp_path_factory.mktemp("warned") / "run"
+    return report.run(["ok", "warns", "stops"], notebooks_dir=FIXTURES, out_dir=out, workers=1,
+                      progress=False, parameters={"n": "3"})
+
+
+@pytest.mark.notebook
+def test_warnings_from_report_warn_and_from_methods_make_the_status(run):
+    warned = next(r for r in run.reports if r.name == "warns")
+    assert warned.status == "warnings" and warned.error is None
+    assert warned.warnings == [FIT, THIN]
+    summary = json.loads((run.out_dir / "warns.summary.json").read_text())
+    assert summary["status"] == "warnings" and summary["warnings"] == [FIT, THIN]
+    assert summary["figures"] == {"n": 3}
+    assert json.loads((run.out_dir / "warns.manifest.json").read_text())["warnings"] == [FIT, THIN]
+
+
+@pytest.mark.notebook
+def test_the_banner_lists_every_warning_at_the_top(run):
+    page = (run.out_dir / "warns.html").read_text(encoding="utf-8")
+    banner = page.index("Status: warnings (2)")
+    end = page.index("</ul>", banner)
+    assert banner < page.index(FIT) < end and banner < page.index(THIN) < end  # in the banner
+    assert page.count(FIT) == 2  # and where it was raised, under its cell
+
+
+@pytest.mark.notebook
+def test_a_notebook_that_cannot_serve_its_source_stops_cleanly(run):
+    stopped = next(r for r in run.reports if r.name == "stops")
+    assert stopped.status == "warnings" and stopped.error is None
+    assert stopped.warnings == ["This notebook cannot serve this source: this planted source has "
+                                "no survey; map one."]
+    nb = nbformat.read(run.out_dir / "stops.ipynb", as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]  # no traceback
+    assert not any("never reached" in str(o) for o in outputs)
+
+
+@pytest.mark.notebook
+def test_index_and_run_json_stay_coherent_and_the_exit_code_is_zero(run):
+    assert [r.status for r in run.reports] == ["ok", "warnings", "warnings"]
+    assert run.ok and run.exit_code == report.EXIT_OK
+    listed = json.loads((run.out_dir / "run.json").read_text())
+    assert listed["ok"] is True
+    assert listed["statuses"] == {"ok": 1, "warnings": 2, "failed": 0}
+    index = run.index.read_text(encoding="utf-8")
+    assert "0 failed, 2 with warnings" in index and '<td class="warnings">warnings</td>' in index
+    assert THIN in index
+
+
+def test_collect_warnings_reads_bundles_and_result_warning_lines_once_each():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("display_data", data=record.warnings_bundle("one\n two")),
+        nbformat.v4.new_output("stream", name="stderr",
+                               text="/x/y.py:3: ResultWarning: three\n  warn(...)\n"
+                                    "/x/y.py:3: UserWarning: not ours\n"
+                                    "/v/workbench/campaigns/outcomes.py:250: UserWarning: four\n"),
+        nbformat.v4.new_output("display_data", data=record.warnings_bundle("one two")),
+    ]
+    assert record.collect_warnings(nb) == ["one two", "three", "four"]
+    assert record.status_of(None, []) == "ok" and record.status_of(None, ["w"]) == "warnings"
+    assert record.status_of({"name": "E", "message": "m"}, ["w"]) == "failed"
