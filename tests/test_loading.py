@@ -115,7 +115,7 @@ def test_excel_parquet_and_duckdb_sources(tmp_path):
 def test_row_level_problems_are_rejected_with_file_line_column_value(folder):
     write(folder / "customers.csv", CUSTOMERS + "C3,Cy,150\nC1,Dup,20\n")
     write(folder / "orders.csv", ORDERS + "O4,C9,2024-01-01,5\nO5,C2,2024-13-45,5\nO6,C2,2026-01-02,abc\n")
-    crm = wb.load(folder, as_of="2025-12-31")
+    crm = wb.load(folder, as_of="2025-12-31", unknown_customers="reject")
     r = crm.rejects
     by_reason = {(x.file, x.line, x.column): x.reason for x in r.itertuples()}
     assert by_reason[("customers.csv", 4, "age")] == "age 150 is outside the allowed range (0–120)"
@@ -143,7 +143,7 @@ def test_missing_required_column_is_fatal_and_names_file_and_fix(folder):
     write(folder / "orders.csv", "order_id,customer_id,amount\nO1,C1,3\n")
     with pytest.raises(ContractError, match=r"orders.csv: required column 'order_date' of table orders "
                                             r"is missing; columns found: order_id, customer_id, amount"):
-        wb.load(folder)
+        wb.load(folder).load_all()  # a table is read when first used
 
 
 def test_unreadable_and_missing_sources_are_fatal(tmp_path):
@@ -151,7 +151,7 @@ def test_unreadable_and_missing_sources_are_fatal(tmp_path):
         wb.load(tmp_path / "nope")
     (tmp_path / "orders.parquet").write_bytes(b"not parquet")
     with pytest.raises(SourceError, match="orders.parquet: not a readable Parquet file"):
-        wb.load(tmp_path)
+        wb.load(tmp_path).load_all()
     empty = tmp_path / "e"
     empty.mkdir()
     write(empty / "readme.txt", "hello")
@@ -186,7 +186,7 @@ def test_mapping_naming_a_column_the_file_lacks(folder):
     m = write(folder / "m.yml", "tables:\n  orders:\n    file: orders.csv\n"
               "    columns: {order_id: order_id, customer_id: client, order_date: order_date, amount: amount}\n")
     with pytest.raises(ContractError, match=r"from column 'client', which the file does not have"):
-        wb.load(folder, mapping=m)
+        wb.load(folder, mapping=m).load_all()
 
 
 def test_mapping_recode_constant_where_extra_unpivot(tmp_path):
@@ -233,3 +233,41 @@ def test_as_of_none_skips_future_check_and_strings_are_stripped(tmp_path):
     write(tmp_path / "customers.csv", "customer_id,gender,kind\n C1 ,f,PERSON\n")
     crm = wb.load(tmp_path)
     assert crm["customers"].iloc[0].tolist() == ["C1", "person", "F"]  # allowed values normalised
+
+
+def test_gzip_compressed_csv_reads_as_its_inner_format(tmp_path):
+    import gzip
+
+    (tmp_path / "customers.csv.gz").write_bytes(gzip.compress("customer_id;name\nC1;Hélène\nC2;Zoë\n".encode("cp1252")))
+    (tmp_path / "orders.csv.gz").write_bytes(gzip.compress(ORDERS.encode()))
+    crm = wb.load(tmp_path, as_of="2025-12-31")
+    assert crm["customers"]["name"].tolist() == ["Hélène", "Zoë"]  # encoding detected inside the archive
+    assert crm["orders"]["amount"].tolist() == [10.5, 20.0, -10.5]
+    assert crm.quality["file"].tolist() == ["customers.csv.gz", "orders.csv.gz"]
+    (tmp_path / "orders.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(SourceError, match="orders.csv.gz: not a readable gzip file"):
+        wb.load(tmp_path).load_all()
+    (tmp_path / "orders.csv.gz").unlink()
+    (tmp_path / "orders.parquet.gz").write_bytes(gzip.compress(b"x"))
+    with pytest.raises(SourceError, match="a compressed file must hold CSV or text"):
+        wb.load(tmp_path).load_all()
+
+
+def test_orders_of_customers_missing_from_a_partial_master_are_kept_and_counted(folder):
+    write(folder / "customers.csv", CUSTOMERS + "C5,Eve,-4\n")
+    write(folder / "orders.csv", ORDERS + "O4,C9,2024-01-01,5\nO5,C8,2024-01-02,6\nO6,C9,2024-01-03,7\n"
+          "O7,C5,2024-01-04,8\n")
+    crm = wb.load(folder, as_of="2025-12-31")
+    q = crm.quality.set_index("table")
+    assert q.loc["orders", ["read", "accepted", "rejected", "not_in_master"]].tolist() == [7, 6, 1, 2]
+    assert q.loc["customers", "not_in_master"] == 0
+    assert wb.quality.reconciliation(crm)["balanced"].all()
+    # a customer row that was rejected still rejects its orders: only absent customers are kept
+    assert crm.rejects.loc[crm.rejects["table"] == "orders", "reason"].tolist() == [
+        "customer_id 'C5' refers to a customers row that was rejected (see its reason)"]
+    assert any("3 orders lines of 2 customers not in the customer master were kept" in n for n in crm.notes)
+    strict = wb.load(folder, as_of="2025-12-31", unknown_customers="reject")
+    assert strict.quality.set_index("table").loc["orders", ["accepted", "rejected", "not_in_master"]].tolist() \
+        == [3, 4, 0]
+    with pytest.raises(ValueError, match="unknown_customers='drop'"):
+        wb.load(folder, unknown_customers="drop")

@@ -42,7 +42,7 @@ def test_mapping_column_not_found_suggests_the_close_one(tmp_path):
     write(tmp_path / "clients.csv", "N° Client;Nom\nC1;Ann\n")
     m = write(tmp_path / "m.yml", "tables:\n  customers:\n    file: clients.csv\n    columns: {customer_id: No client}\n")
     with pytest.raises(wb.data.validation.ContractError, match=r"'No client', which the file does not have \(did you mean 'N° Client'\?\)"):
-        wb.load(tmp_path, mapping=m)
+        wb.load(tmp_path, mapping=m).load_all()  # a table is read when first used
 
 
 def test_where_never_hides_an_unreadable_row(tmp_path):
@@ -112,7 +112,7 @@ def test_wrong_or_unknown_encoding_is_a_clear_error(tmp_path):
     for enc, message in (("cp1525", "unknown encoding 'cp1525'"), ("utf-8", "not readable as utf-8")):
         m = write(tmp_path / "m.yml", f"tables:\n  customers:\n    file: c.csv\n    encoding: {enc}\n")
         with pytest.raises(SourceError, match=message):
-            wb.load(tmp_path, mapping=m)
+            wb.load(tmp_path, mapping=m).load_all()
 
 
 def test_a_file_that_is_not_a_duckdb_database(tmp_path):
@@ -138,7 +138,7 @@ def test_excel_wrong_sheet_lists_the_sheets(tmp_path):
         pd.DataFrame({"x": [1]}).to_excel(xl, sheet_name="Notes", index=False)
     m = write(tmp_path / "m.yml", "tables:\n  customers:\n    file: book.xlsx\n    sheet: Customers\n")
     with pytest.raises(SourceError, match="no sheet 'Customers'; its sheets: Clients, Notes"):
-        wb.load(tmp_path, mapping=m)
+        wb.load(tmp_path, mapping=m).load_all()
 
 
 def test_cli_bad_as_of_and_unwritable_rejects_path_are_usage_errors(tmp_path, capsys):

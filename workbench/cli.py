@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--as-of", help="analysis date: later dates are impossible (YYYY-MM-DD)")
     val.add_argument("--rejects", type=Path, help="write the rejects (one line per problem) to this CSV")
     val.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+    val.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB (beyond it the engine spills to disk)")
     val.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
     val.add_argument("--allow-outside", action="store_true",
                      help="let the mapping's file: read outside the data folder")
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--grid", default="", help="YAML scoring grid (default: data/grids/default_grid.yml)")
     rfm.add_argument("--bins", type=int, default=5, help="quantile bins per dimension (default 5)")
     rfm.add_argument("--seed", type=int, default=42, help="demo data only: seed (default 42)")
+    rfm.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB (beyond it the engine spills to disk)")
     rfm.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
     rfm.add_argument("--allow-outside", action="store_true",
                      help="let the mapping's file: read outside the data folder")
@@ -177,7 +179,7 @@ def _validate(args) -> int:
     if as_of is _BAD:
         return EXIT_USAGE
     crm = load(args.data, mapping=args.mapping, as_of=as_of, allow_outside=args.allow_outside,
-               pseudonymise=args.pseudonymise)
+               pseudonymise=args.pseudonymise, memory_limit=args.memory_limit).load_all()
     _out(summary_text(crm))
     if args.rejects is not None:
         try:  # with a BOM, so that Excel shows accents
@@ -291,7 +293,7 @@ def _rfm(args) -> int:
         _err(f"usage error: {exc}")
         return EXIT_USAGE
     crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
-               allow_outside=args.allow_outside, pseudonymise=args.pseudonymise)
+               allow_outside=args.allow_outside, pseudonymise=args.pseudonymise, memory_limit=args.memory_limit)
     try:
         result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
     except rfm.GridError as exc:
@@ -307,7 +309,8 @@ def _rfm(args) -> int:
     _out(result.segment_report.sizes.to_string(index=False))
     for note in [*crm.notes, *result.notes]:
         _out(f"note: {note}")
-    if not crm.ok:
-        _out(f"note: {int(crm.quality['rejected'].sum()):,} rows were rejected at loading "
+    rejected = int(crm.loaded_quality["rejected"].sum())  # the tables scoring read; no others
+    if rejected:
+        _out(f"note: {rejected:,} rows of {', '.join(crm.loaded)} were rejected at loading "
              "(run `workbench validate` for the reasons)")
     return EXIT_OK

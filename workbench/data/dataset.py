@@ -5,28 +5,31 @@
     crm = wb.load("demo", as_of="2025-12-31")                    # the planted-truth demo company
     crm = wb.load("exports/", mapping="exports/mapping.yml")      # a folder of CSV / Excel / Parquet
     crm = wb.load("crm.duckdb")                                   # a DuckDB database file
+
+``load`` reads nothing yet: each table is read and checked the first time something asks for
+it (``crm["orders"]``, ``crm.table("orders")``), after the tables it refers to (its parents,
+for the reference checks), so RFM scoring reads orders, customers and products only. The
+views over every table (``crm.quality``, ``crm.rejects``, ``crm.ok``) load the rest then.
+Typed sources (Parquet, DuckDB, the demo) are checked inside the engine
+(:mod:`workbench.data.engine`); text and Excel files, and mappings that derive, recode,
+filter or unpivot, take the pandas path (:mod:`workbench.data.validation`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from workbench.data.contract import CONTRACT, TABLE_ORDER
-from workbench.data.limits import confine
-from workbench.data.mapping import Mapping, MappingError, TableMapping, load_mapping
-from workbench.data.sources import (
-    DUCKDB_SUFFIXES,
-    RawTable,
-    SourceError,
-    duckdb_tables,
-    find_table_files,
-    read_raw,
-)
-from workbench.data.validation import REJECT_COLUMNS, ContractError, TableResult, check_table
+from workbench.data.discover import Pending, discover, pending_frame
+from workbench.data.loader import Loader
+from workbench.data.mapping import Mapping, load_mapping
+from workbench.data.sources import SourceError
+from workbench.data.validation import ContractError
 
 __all__ = ["CRMData", "load", "DEMO"]
 
@@ -34,17 +37,47 @@ log = logging.getLogger(__name__)
 
 #: The value of ``data`` that asks for the built-in planted-truth demo company.
 DEMO = "demo"
-QUALITY_COLUMNS = ["table", "file", "read", "excluded", "accepted", "rejected", "columns"]
 
 
-@dataclass
+class _Tables(MutableMapping):
+    """``crm.tables``: the source's tables by name; a table is loaded when its value is asked for.
+
+    Setting a table replaces it by the frame given; deleting (or popping) one leaves the source
+    without it, as if it had no such table (to try a method on less data).
+    """
+
+    def __init__(self, crm: CRMData) -> None:
+        self._crm = crm
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._crm.available:
+            raise KeyError(name)
+        return self._crm[name]
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        self._crm._loader.put(name, frame)
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._crm.available:
+            raise KeyError(name)
+        self._crm._loader.forget(name)
+
+    def __iter__(self):
+        return iter(self._crm.available)
+
+    def __len__(self) -> int:
+        return len(self._crm.available)
+
+
+@dataclass(eq=False, repr=False)
 class CRMData:
     """Validated CRM tables, plus what was rejected and how the counts reconcile.
 
     Attributes
     ----------
     tables
-        Accepted rows of each loaded contract table, canonical names and dtypes.
+        Accepted rows of each contract table of the source (pandas, canonical names and dtypes),
+        loaded when first asked for.
     rejects
         One line per problem: table, file, row (record number in the file), line (line in
         the file, for text and Excel), column, value (as the file holds it), reason.
@@ -54,56 +87,122 @@ class CRMData:
         Per table: read = accepted + rejected + excluded (by an explicit mapping ``where``).
     """
 
-    tables: dict[str, pd.DataFrame]
-    rejects: pd.DataFrame
-    rejected_rows: dict[str, pd.DataFrame]
-    quality: pd.DataFrame
-    source: str
+    # A dataclass, so that ``dataclasses.replace(crm, tables={...})`` gives a CRMData holding those
+    # tables (with the rejects and reconciliation of the source); the fields behind properties
+    # are set through them (see the end of the module).
+    tables: dict[str, pd.DataFrame] | None = None
+    rejects: pd.DataFrame | None = None
+    rejected_rows: dict | None = None
+    quality: pd.DataFrame | None = None
+    source: str = ""
     as_of: pd.Timestamp | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] | None = None
     truth: dict | None = None
     customers_truth: pd.DataFrame | None = None
-    _engine: object = field(default=None, repr=False)
+    loader: Loader | None = None
+    #: Accepted for ``dataclasses.replace(crm, _engine=None)`` (privacy); the engine lives in the loader.
+    _engine: object = None
+
+    def __post_init__(self) -> None:
+        given = self._given_tables
+        if self.loader is None or (given is not None and not isinstance(given, _Tables)):
+            self.loader = Loader.given(dict(given or {}), self._given[0], self._given[1] or {}, self._given[2])
+        self._loader = self.loader
+        notes = self._notes_given or []
+        self._notes = [n for n in notes if n not in self._loader.notes()]
+
+    @property
+    def available(self) -> list[str]:
+        """Names of the contract tables the source holds (loaded or not yet)."""
+        return self._loader.available
+
+    @property
+    def loaded(self) -> list[str]:
+        """Names of the tables read and checked so far."""
+        return self._loader.loaded
+
+    def _get_tables(self) -> _Tables:
+        return _Tables(self)
+
+    def _set_tables(self, value) -> None:
+        self._given_tables = value
+
+    def _get_notes(self) -> list[str]:
+        return self._notes + self._loader.notes()
+
+    def _set_notes(self, value) -> None:
+        self._notes_given = list(value or [])
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self.tables:
-            self.require(name)
-        return self.tables[name]
+        self.require(name)
+        return self._loader.frame(name)
 
     def __contains__(self, name: str) -> bool:
-        return name in self.tables
+        return name in self._loader.available
+
+    def __repr__(self) -> str:
+        return f"CRMData(source={self.source!r}, tables={self.available}, loaded={self.loaded})"
 
     def require(self, *names: str, purpose: str = "this analysis") -> None:
-        """Raise a clear error if a table that `purpose` needs was not loaded."""
-        missing = [n for n in names if n not in self.tables]
+        """Raise a clear error if a table that `purpose` needs is not in the source."""
+        missing = [n for n in names if n not in self]
         if missing:
-            loaded = ", ".join(self.tables) or "none"
+            loaded = ", ".join(self.available) or "none"
             raise ContractError(
                 f"{purpose} needs the table{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(missing)}, which {self.source} does not provide (loaded: {loaded}). "
                 "Add the file, or map it in the mapping file."
             )
 
+    def load_all(self) -> CRMData:
+        """Read and check every table of the source now (fatal problems raise here); returns self."""
+        self._loader.all()
+        return self
+
+    def _get_rejects(self) -> pd.DataFrame:
+        """Every problem of every table (loads the tables not read yet)."""
+        return self._loader.rejects(self._loader.all())
+
+    def _get_rejected_rows(self) -> dict[str, pd.DataFrame]:
+        return self._loader.rejected_rows(self._loader.all())
+
+    def _get_quality(self) -> pd.DataFrame:
+        """The reconciliation of every table (loads the tables not read yet)."""
+        return self._loader.quality(self._loader.all())
+
+    def _set_given(self, index: int, value) -> None:
+        given = list(getattr(self, "_given", (None, None, None)))
+        given[index] = value
+        self._given = tuple(given)
+
+    @property
+    def loaded_quality(self) -> pd.DataFrame:
+        """The reconciliation of the tables read so far (reads nothing more)."""
+        return self._loader.quality(self.loaded)
+
     @property
     def ok(self) -> bool:
-        """True when no row was rejected."""
+        """True when no row of any table was rejected."""
         return self.rejects.empty
 
     def engine(self):
         """An Ibis connection (embedded DuckDB) holding the accepted tables, created once."""
-        if self._engine is None:
-            import ibis
-
-            con = ibis.duckdb.connect()
-            for name, frame in self.tables.items():
-                con.create_view(name, ibis.memtable(frame), overwrite=True)
-            self._engine = con
-        return self._engine
+        return self._loader.ibis()
 
     def table(self, name: str):
         """The accepted `name` table as an Ibis expression, computed inside the engine."""
         self.require(name)
-        return self.engine().table(name)
+        return self._loader.ibis_table(name)
+
+
+CRMData.tables = property(CRMData._get_tables, CRMData._set_tables,
+                          doc="The source's tables by name, each loaded when its value is asked for.")
+CRMData.notes = property(CRMData._get_notes, CRMData._set_notes)
+CRMData.rejects = property(CRMData._get_rejects, lambda self, v: self._set_given(0, v),
+                           doc=CRMData._get_rejects.__doc__)
+CRMData.rejected_rows = property(CRMData._get_rejected_rows, lambda self, v: self._set_given(1, v))
+CRMData.quality = property(CRMData._get_quality, lambda self, v: self._set_given(2, v),
+                           doc=CRMData._get_quality.__doc__)
 
 
 def load(
@@ -114,35 +213,53 @@ def load(
     tables: list[str] | None = None,
     seed: int = 42,
     demo_customers: int | None = None,
+    engine: bool = True,
+    memory_limit: str | None = None,
+    unknown_customers: str = "keep",
     allow_outside: bool = False,
     pseudonymise: bool = False,
+    **options,
 ) -> CRMData:
-    """Load and validate a CRM source.
+    """Load and validate a CRM source (each table when first used).
 
     Parameters
     ----------
     data
         ``"demo"`` for the planted-truth demo company, ``"demo:NAME"`` for one of its
         degraded shapes (``workbench.demo.SHAPES``, a few hundred customers); a folder of files named after the
-        contract tables (``customers.csv``, ``orders.parquet``...) or laid out by a mapping;
-        a single file with a mapping; or a DuckDB database file.
+        contract tables (``customers.csv``, ``orders.parquet``, ``orders.csv.gz``...) or laid
+        out by a mapping; a single file with a mapping; or a DuckDB database file.
     mapping
         A mapping file (see :mod:`workbench.data.mapping`) or an empty string / None.
     as_of
         Analysis date: dates after it are impossible and rejected. None skips that check.
     tables
-        Load only these tables (default: all that the source has).
+        Load only these tables (default: all that the source has, each when first used).
     seed, demo_customers
         For ``data="demo"`` only: the generator's seed and size.
+    engine
+        Check typed sources inside DuckDB (default). False takes the pandas path for every
+        table: the reference the engine's checks are tested against.
+    memory_limit
+        DuckDB's ``memory_limit`` (``"2GB"``): beyond it the engine spills to disk.
+    unknown_customers
+        ``"keep"`` (default): order lines whose customer is missing from a partial customer
+        master are accepted, and counted per table in ``quality["not_in_master"]`` (customers)
+        with a note; ``"reject"``: they are rejected ("is not in customers"). A customer row
+        that was itself rejected still rejects its orders.
     allow_outside
         Let a mapping's ``file:`` read outside the data folder (``..``, an absolute path, a
         symbolic link elsewhere): refused by default, since mappings travel between people.
     pseudonymise
         Replace customer ids by keyed hashes and drop names, e-mails, phones and addresses
-        (:mod:`workbench.data.privacy`), in the tables, the rejects and the rejected rows.
+        (:mod:`workbench.data.privacy`), in the tables, the rejects and the rejected rows
+        (this reads every table).
+    options
+        Options of the demo company's generator (``data="demo"`` only).
     """
-    crm = _load(data, mapping=mapping, as_of=as_of, tables=tables, seed=seed,
-                demo_customers=demo_customers, allow_outside=allow_outside)
+    crm = _load(data, mapping=mapping, as_of=as_of, tables=tables, seed=seed, demo_customers=demo_customers,
+                engine=engine, memory_limit=memory_limit, unknown_customers=unknown_customers,
+                allow_outside=allow_outside, **options)
     if pseudonymise:
         from workbench.data.privacy import pseudonymise as _pseudonymise
 
@@ -150,12 +267,15 @@ def load(
     return crm
 
 
-def _load(data, *, mapping, as_of, tables, seed, demo_customers, allow_outside) -> CRMData:
+def _load(data, *, mapping, as_of, tables, seed, demo_customers, engine, memory_limit, unknown_customers,
+          allow_outside, **options) -> CRMData:
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else None
     if str(data) == DEMO or str(data).startswith(DEMO + ":"):
-        shape = str(data).partition(":")[2] or None
-        return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables,
-                          shape=shape)
+        options.setdefault("shape", str(data).partition(":")[2] or None)
+        return _load_demo(as_of=as_of, seed=seed, customers=demo_customers, tables=tables, engine=engine,
+                          memory_limit=memory_limit, unknown_customers=unknown_customers, **options)
+    if options:
+        raise TypeError(f"load() got options only the demo company takes: {', '.join(options)}")
     path = Path(data)
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder (give a folder of exports, a file, "
@@ -164,130 +284,31 @@ def _load(data, *, mapping, as_of, tables, seed, demo_customers, allow_outside) 
         mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     else:
         mapping = None
-    raws, notes = _discover(path, mapping, tables, allow_outside=allow_outside)
-    return _validate(raws, mapping=mapping, as_of=as_of, source=str(path), notes=notes)
+    pending, notes = discover(path, mapping, tables, allow_outside=allow_outside)
+    loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine, memory_limit=memory_limit,
+                    unknown_customers=unknown_customers)
+    return CRMData(source=str(path), as_of=as_of, notes=notes, loader=loader)
 
 
-def _discover(path: Path, mapping: Mapping | None, only: list[str] | None, *, allow_outside: bool = False):
-    """The raw tables of a source, by contract name, and notes about what was ignored."""
-    notes: list[str] = []
-    raws: dict[str, RawTable] = {}
-    folder = path if path.is_dir() else path.parent
-    if mapping is not None:
-        for name, spec in mapping.tables.items():
-            if only and name not in only:
-                continue
-            raws[name] = _read_mapped(path, folder, spec, allow_outside=allow_outside)
-        if path.is_dir():
-            used = {spec.file for spec in mapping.tables.values() if spec.file}
-            unused = [f.name for f in find_table_files(path)[0].values() if f.name not in used]
-            if unused:
-                notes.append(f"files named after contract tables that the mapping does not use, "
-                             f"not loaded: {', '.join(unused)}")
-        return raws, notes
-    if path.is_dir():
-        files, ignored = find_table_files(path)
-        if ignored:
-            notes.append(f"files that match no contract table, not loaded: {', '.join(ignored)}")
-        if not files:
-            raise SourceError(
-                f"{path}: no file named after a contract table ({', '.join(TABLE_ORDER)}); "
-                "name the files so, or give a mapping file"
-            )
-        for name, file in files.items():
-            if not only or name in only:
-                raws[name] = read_raw(file)
-        return raws, notes
-    if path.suffix.lower() in DUCKDB_SUFFIXES:
-        present = duckdb_tables(path)
-        for name in present:
-            if name in CONTRACT and (not only or name in only):
-                raws[name] = read_raw(path, table=name)
-        other = [t for t in present if t not in CONTRACT]
-        if other:
-            notes.append(f"database tables that match no contract table, not loaded: {', '.join(other)}")
-        if not raws:
-            raise SourceError(f"{path.name}: no table named after a contract table ({', '.join(TABLE_ORDER)})")
-        return raws, notes
-    name = path.stem.lower()
-    if name not in CONTRACT:
-        raise SourceError(
-            f"{path.name}: a single file needs a mapping that says which table it holds "
-            f"(or name it after a contract table: {', '.join(TABLE_ORDER)})"
-        )
-    raws[name] = read_raw(path)
-    return raws, notes
-
-
-def _read_mapped(path: Path, folder: Path, spec: TableMapping, *, allow_outside: bool = False) -> RawTable:
-    if spec.rows is not None:
-        frame = pd.DataFrame([{k: (None if v is None else str(v)) for k, v in r.items()} for r in spec.rows])
-        return RawTable(frame.astype("str").where(frame.notna()), "mapping (inline rows)", None, {})
-    if path.is_file() and path.suffix.lower() in DUCKDB_SUFFIXES:
-        return read_raw(path, table=spec.db_table or spec.table)
-    if spec.file is None:
-        if path.is_file():
-            file = path
-        else:
-            raise MappingError(f"mapping for {spec.table}: say which file holds it (file:)")
-    else:
-        file = confine(spec.file, folder, allow_outside=allow_outside, error=MappingError,
-                       where=f"{spec.origin or 'mapping for ' + spec.table}.file")
-        if file.is_dir():
-            raise MappingError(f"mapping for {spec.table}: file {spec.file!r} is a folder; name a file in it")
-    return read_raw(file, sep=spec.sep, encoding=spec.encoding, header=spec.header,
-                    names=spec.names, skiprows=spec.skiprows, sheet=spec.sheet, table=spec.db_table)
-
-
-def _validate(raws: dict[str, RawTable], *, mapping, as_of, source, notes, truth=None,
-              customers_truth=None) -> CRMData:
-    results: dict[str, TableResult] = {}
-    parents: dict[str, pd.Index] = {}
-    rejected_keys: dict[str, pd.Index] = {}
-    for name in TABLE_ORDER:
-        if name not in raws:
-            continue
-        spec = mapping.for_table(name) if mapping else None
-        result = check_table(raws[name], CONTRACT[name], mapping=spec, as_of=as_of,
-                             parents=parents, rejected_keys=rejected_keys)
-        results[name] = result
-        key = CONTRACT[name].key
-        if len(key) == 1 and key[0] in result.accepted:
-            parents[name] = pd.Index(result.accepted[key[0]].dropna().unique())
-            rejected_keys[name] = result.rejected_key_values.difference(parents[name])
-        log.info("%s: read %d, accepted %d, rejected %d, excluded %d", name, result.read,
-                 len(result.accepted), result.n_rejected, result.excluded)
-    notes = notes + [n for r in results.values() for n in r.notes]
-    quality = pd.DataFrame(
-        [[r.table, r.file, r.read, r.excluded, len(r.accepted), r.n_rejected, len(r.accepted.columns)]
-         for r in results.values()],
-        columns=QUALITY_COLUMNS,
-    )
-    rejects = [r.rejects for r in results.values() if not r.rejects.empty]
-    return CRMData(
-        tables={n: r.accepted for n, r in results.items()},
-        rejects=pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS),
-        rejected_rows={n: r.rejected_rows for n, r in results.items() if r.n_rejected},
-        quality=quality, source=source, as_of=as_of, notes=notes,
-        truth=truth, customers_truth=customers_truth,
-    )
-
-
-def _load_demo(*, as_of, seed, customers, tables, shape=None) -> CRMData:
+def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, unknown_customers, shape=None,
+               **options) -> CRMData:
     from workbench import demo
 
     if shape is not None and shape not in demo.SHAPES:
         raise SourceError(f"demo:{shape}: no such demo shape; give one of "
                           f"{', '.join('demo:' + s for s in demo.SHAPES)}")
-    options = {"seed": seed, "shape": shape}
+    options = {"seed": seed, "shape": shape, **options}
     if customers:
         options["customers"] = customers
     company = demo.generate(**options)
-    raws = {name: RawTable(frame, f"demo:{name}", None, {"format": "demo"}, typed=True)
-            for name, frame in company.tables.items()
-            if frame is not None and (not tables or name in tables) and name in CONTRACT}
-    source = f"demo company (seed {seed})" + (f", shape {shape}" if shape else "")
+    label = "demo:{}"
+    pending: dict[str, Pending] = {  # a table the demo does not generate (None) is not in the source
+        name: pending_frame(name, company.tables[name], label.format(name))
+        for name in TABLE_ORDER if company.tables.get(name) is not None and (not tables or name in tables)}
     notes = [f"demo:{shape}: table {name} ({len(frame)} rows) is not in the contract and is left out"
              for name, frame in company.tables.items() if name not in CONTRACT and frame is not None]
-    return _validate(raws, mapping=None, as_of=as_of, source=source,
-                     notes=notes, truth=company.truth, customers_truth=company.customers_truth)
+    loader = Loader(pending, mapping=None, as_of=as_of, engine=engine, memory_limit=memory_limit,
+                    unknown_customers=unknown_customers)
+    source = f"demo company (seed {seed})" + (f", shape {shape}" if shape else "")
+    return CRMData(source=source, as_of=as_of, loader=loader, notes=notes,
+                   truth=company.truth, customers_truth=company.customers_truth)

@@ -25,6 +25,8 @@ A mapping lets a real export load without editing it::
         extra: {loyalty_card: string}   # non-contract columns to keep, with their type
         unpivot: {columns: [Fresh, Milk], names_to: category, values_to: amount}
         rows: [...]              # inline rows instead of a file (e.g. one campaign)
+        lookup: {category: products}   # a column from a table this one refers to (by product_id),
+                                       # joined in the engine; fills the column where it is empty
 
 Every key is checked: a typo is an error naming the mapping file and the key.
 """
@@ -44,7 +46,7 @@ __all__ = ["MappingError", "TableMapping", "Mapping", "load_mapping"]
 _SOURCE_KEYS = {"sep", "decimal", "thousands", "encoding", "date_format", "header", "skiprows", "names",
                 "sheet", "file"}
 _TABLE_KEYS = _SOURCE_KEYS | {"columns", "derive", "values", "constants", "where", "extra",
-                              "unpivot", "rows", "table", "match_names"}
+                              "unpivot", "rows", "table", "match_names", "lookup"}
 _UNPIVOT_KEYS = {"columns", "names_to", "values_to"}
 
 
@@ -76,6 +78,8 @@ class TableMapping:
     rows: list[dict] | None = None
     #: Also take file columns already named after contract columns (ignoring case and spaces).
     match_names: bool = True
+    #: Column -> related table it is taken from, through this table's reference to it.
+    lookup: dict[str, str] = field(default_factory=dict)
     #: Where the mapping comes from (``m.yml: tables.orders``), for messages.
     origin: str = ""
 
@@ -235,5 +239,25 @@ def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
         unpivot=unpivot,
         rows=spec.get("rows"),
         match_names=_flag(spec.get("match_names", True), f"{where}.match_names"),
+        lookup=_lookup(name, spec.get("lookup") or {}, where),
         origin=where,
     )
+
+
+def _lookup(name: str, entries, where: str) -> dict[str, str]:
+    """``column: table`` entries, each through a reference of `name` to `table`, of a column both have."""
+    if not isinstance(entries, dict):
+        raise MappingError(f"{where}.lookup: expected 'column: table' entries, e.g. {{category: products}}")
+    contract = CONTRACT[name]
+    related = {r.table: r for r in contract.references}
+    out = {}
+    for col, other in entries.items():
+        if other not in related:
+            raise MappingError(f"{where}.lookup.{col}: {name} refers to no table {other!r}; it refers to "
+                               f"{', '.join(related) or 'no table'}")
+        if col not in contract.column_names or col not in CONTRACT[other].column_names:
+            raise MappingError(f"{where}.lookup.{col}: {col!r} must be a column of both {name} and {other}")
+        if col == related[other].column:
+            raise MappingError(f"{where}.lookup.{col}: {col!r} is the key {name} joins {other} by")
+        out[str(col)] = str(other)
+    return out

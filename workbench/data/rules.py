@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -23,11 +25,14 @@ def contract_schema(
     columns: list[str] | None = None,
     as_of: pd.Timestamp | None = None,
     parents: dict[str, pd.Index] | None = None,
+    keep_unknown: dict[str, pd.Index] | None = None,
 ) -> pa.DataFrameSchema:
     """The pandera schema of a contract table (restricted to `columns` when given).
 
     Checks are named after the rule they enforce (``not_nullable``, ``range``, ``allowed``,
     ``after_as_of``, ``reference:<table>``, ``order:<earlier><<later>``, key uniqueness).
+    For a parent named in `keep_unknown` (its rejected keys), a value missing from the parent
+    passes: only a value of a rejected parent row fails (a partial customer master).
     """
     table = CONTRACT[table] if isinstance(table, str) else table
     present = set(columns) if columns is not None else set(table.column_names)
@@ -51,7 +56,11 @@ def contract_schema(
         for ref in table.references:
             if ref.column == col.name and parents and ref.table in parents:
                 keys = parents[ref.table]
-                checks.append(pa.Check(lambda s, k=keys: _isin(s, k), name=f"reference:{ref.table}"))
+                if keep_unknown is not None and ref.table in keep_unknown:
+                    check = partial(_not_in, values=keep_unknown[ref.table])
+                else:
+                    check = partial(_isin, values=keys)
+                checks.append(pa.Check(check, name=f"reference:{ref.table}"))
         if table.key == (col.name,):
             # pandera's own `unique=` goes through Series.is_unique, 3x slower on Arrow strings
             checks.append(pa.Check(_first_occurrence, name="field_uniqueness", ignore_na=False))
@@ -73,6 +82,10 @@ def _first_occurrence(series: pd.Series) -> pd.Series:
     return ~series.duplicated(keep="first") | series.isna()
 
 
+def _not_in(series: pd.Series, values) -> pd.Series:
+    return ~_isin(series, values)
+
+
 def _isin(series: pd.Series, values) -> pd.Series:
     """``series.isin(values)`` through Arrow's hash kernel: 10x faster than pandas' on strings."""
     import pyarrow
@@ -87,8 +100,11 @@ def _isin(series: pd.Series, values) -> pd.Series:
     return pd.Series(mask, index=series.index)
 
 
-def rule_problems(frame: pd.DataFrame, table: Table, as_of, parents, rejected_keys) -> pd.DataFrame:
-    schema = contract_schema(table, columns=list(frame.columns), as_of=as_of, parents=parents)
+def rule_problems(frame: pd.DataFrame, table: Table, as_of, parents, rejected_keys,
+                  keep_unknown: set[str] = frozenset()) -> pd.DataFrame:
+    kept = {t: (rejected_keys or {}).get(t, pd.Index([])) for t in keep_unknown}
+    schema = contract_schema(table, columns=list(frame.columns), as_of=as_of, parents=parents,
+                             keep_unknown=kept)
     try:
         schema.validate(frame, lazy=True)
         return pd.DataFrame(columns=PROBLEM_COLUMNS)

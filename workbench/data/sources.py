@@ -8,6 +8,7 @@ shown exactly as the file holds it. Parquet and DuckDB keep their own types.
 from __future__ import annotations
 
 import csv
+import gzip
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,27 @@ class RawTable:
         return np.asarray(records) - 1 + self.first_line
 
 
+def inner_suffix(path: Path) -> str:
+    """The format a file holds: ``orders.csv.gz`` holds CSV (``.csv``), ``orders.csv`` too."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        return suffixes[-2] if len(suffixes) > 1 else ""
+    return path.suffix.lower()
+
+
+def table_stem(path: Path) -> str:
+    """The table a file is named after: ``orders.csv.gz`` and ``orders.csv`` hold ``orders``."""
+    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    return Path(name).stem.lower()
+
+
+def _open_text(path: Path, encoding: str):
+    """A text file, or the text inside a gzip-compressed one, opened for reading."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    return path.open(encoding=encoding, newline="")
+
+
 def find_table_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
     """Map contract table names to files named after them in `folder`.
 
@@ -70,11 +92,11 @@ def find_table_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
     found: dict[str, Path] = {}
     ignored: list[str] = []
     for path in sorted(folder.iterdir()):
-        if path.is_dir() or path.name.startswith(".") or path.suffix.lower() not in TABLE_SUFFIXES:
+        if path.is_dir() or path.name.startswith(".") or inner_suffix(path) not in TABLE_SUFFIXES:
             if path.is_file() and not path.name.startswith("."):
                 ignored.append(path.name)
             continue
-        name = path.stem.lower()
+        name = table_stem(path)
         if name in TABLE_ORDER:
             if name in found:
                 raise SourceError(
@@ -119,7 +141,16 @@ def read_raw(
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: file not found")
-    suffix = path.suffix.lower()
+    suffix = inner_suffix(path)
+    if path.name.lower().endswith(".gz") and suffix not in TEXT_SUFFIXES:
+        raise SourceError(f"{path.name}: a compressed file must hold CSV or text (.csv.gz, .txt.gz); "
+                          "decompress it, or export it as CSV")
+    if path.name.lower().endswith(".gz"):
+        try:
+            with gzip.open(path) as fh:
+                fh.read(1)
+        except (OSError, EOFError) as exc:
+            raise SourceError(f"{path.name}: not a readable gzip file ({exc})") from None
     if suffix in (".parquet", ".pq"):
         try:
             frame = pd.read_parquet(path)
@@ -142,7 +173,7 @@ def _detect_encoding(path: Path) -> str:
     """First encoding among UTF-8 (BOM or not), cp1252, latin-1 that decodes the whole file."""
     for enc in _ENCODINGS:
         try:
-            with path.open(encoding=enc) as fh:
+            with _open_text(path, enc) as fh:
                 while fh.read(1 << 20):
                     pass
             return enc
@@ -164,7 +195,7 @@ def _read_text(path, *, sep, encoding, header, names, skiprows) -> RawTable:
     if encoding is None and enc != "utf-8-sig":
         log.info("%s: not UTF-8, read as %s", path.name, enc)
     try:
-        with path.open(encoding=enc, newline="") as fh:
+        with _open_text(path, enc) as fh:
             lines = [fh.readline() for _ in range(skiprows + 1)]
     except LookupError:
         raise SourceError(f"{path.name}: unknown encoding {enc!r} (try utf-8, cp1252 or latin-1)") from None

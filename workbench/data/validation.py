@@ -64,6 +64,7 @@ def check_table(
     as_of: pd.Timestamp | None = None,
     parents: dict[str, pd.Index] | None = None,
     rejected_keys: dict[str, pd.Index] | None = None,
+    keep_unknown: set[str] = frozenset(),
 ) -> TableResult:
     """Map, parse and check one raw table. Raises :class:`ContractError` on fatal problems."""
     frame = raw.frame.copy()
@@ -81,7 +82,7 @@ def check_table(
     keep = where_mask(typed, mapping, raw.file, rows) | typed.index.isin(problems["__idx"])
     typed = typed[keep]
     rules = rule_problems(typed[[c for c in table.column_names if c in typed]], table, as_of,
-                           parents, rejected_keys)
+                           parents, rejected_keys, keep_unknown)
     problems = _merge_problems(problems, rules, source)
     result = _split(raw, table, typed, problems, rows, read=read, excluded=int((~keep).sum()))
     if matched and mapping is not None:

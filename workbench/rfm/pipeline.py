@@ -90,7 +90,7 @@ def _source(source, customers):
     if isinstance(source, CRMData):
         source.require("orders", purpose="RFM scoring")
         if customers is None and "customers" in source:
-            customers = source["customers"]
+            customers = source.table("customers")  # stays in the engine: only needed columns come out
         return source.table("orders"), customers
     return source, customers
 
@@ -101,9 +101,20 @@ def _attributes(customers) -> pd.DataFrame | None:
         return None
     import ibis
 
-    frame = customers.to_pandas() if isinstance(customers, ibis.Table) else customers
-    keep = [c for c in frame.columns if c != "customer_id" and (
-        pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
+    if isinstance(customers, ibis.Table):
+        schema = customers.schema()
+        keep = [c for c in customers.columns if c != "customer_id" and (
+            schema[c].is_numeric() or schema[c].is_boolean())]
+        frame = customers.select("customer_id", *keep).to_pandas()
+        for c in keep:  # the dtypes crm["customers"] has: Int64 counts, nullable yes/no
+            if schema[c].is_integer():
+                frame[c] = frame[c].astype("Int64")
+            elif schema[c].is_boolean():
+                frame[c] = frame[c].astype("boolean")
+    else:
+        frame = customers
+        keep = [c for c in frame.columns if c != "customer_id" and (
+            pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
     out = frame[["customer_id", *keep]].copy()
     out["customer_id"] = out["customer_id"].astype("str")
     return out.drop_duplicates("customer_id")

@@ -1,0 +1,170 @@
+"""The contract checked inside DuckDB gives what the pandas path (the reference) gives, row for row."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench.data.loader import Loader
+
+
+def _same(source, **options) -> wb.CRMData:
+    """Load `source` through both paths; rejects, reconciliation, rows and notes must be identical."""
+    old = wb.load(source, engine=False, **options)
+    new = wb.load(source, **options)
+    pd.testing.assert_frame_equal(new.quality, old.quality)
+    pd.testing.assert_frame_equal(new.rejects, old.rejects)
+    assert list(new.rejected_rows) == list(old.rejected_rows)
+    for name, rows in old.rejected_rows.items():
+        pd.testing.assert_frame_equal(new.rejected_rows[name], rows, check_dtype=False)
+    for name in old.tables:
+        pd.testing.assert_frame_equal(new[name], old[name])
+    assert new.notes == old.notes
+    return new
+
+
+def _engine_checked(crm, *names):
+    for name in names:
+        assert type(crm._loader.results[name]).__name__ == "EngineResult", name
+
+
+@pytest.fixture
+def messy(tmp_path):
+    """Parquet tables breaking every rule the contract has, in typed columns."""
+    customers = pd.DataFrame({
+        "customer_id": ["C1", "C2", "C3", "C1", None, "C6", "C7"],
+        "kind": ["person", "Company", "robot", "person", "person", "person", ""],
+        "age": [30, 150, 40, 20, 33, -1, 5],
+        "first_contact_date": pd.to_datetime(["2020-01-01", "2021-05-01", "2030-01-01", None, None,
+                                              "2024-01-01", "2022-01-01"]),
+        "signature_date": pd.to_datetime(["2020-02-01", "2021-01-01", None, None, None, "2024-01-02",
+                                          "2021-01-01"]),
+        "network_score": [1.0, np.inf, np.nan, 2.0, 0.0, -3.0, 1.0],
+        "newsletter_subscribed": [True, False, None, True, True, False, True],
+        "tier": ["a", "b", "", None, "c", "d", "e"],
+    })
+    orders = pd.DataFrame({
+        "order_id": ["O1", "O2", "O3", "O4", "O5", None, "O7", "O8", "O9"],
+        "line_id": ["L1", "L2", "L2", None, None, "L6", "L7", "L8", "L9"],
+        "customer_id": ["C1", "C2", "C9", "C1", "C6", "C1", "C7", "C3", "C10"],
+        "order_date": pd.to_datetime(format="ISO8601", arg=["2024-01-05", "2024-02-01", "2026-01-01", "2025-12-31 18:00:00",
+                                      None, "2024-01-01", "2024-03-01", "2024-01-01", "2024-01-01"]),
+        "amount": [10.5, 20.0, -10.5, np.nan, 5.0, 1.0, np.inf, 3.0, 4.0],
+        "unit_price": [1.0, -2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        "quantity": [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    })
+    customers.to_parquet(tmp_path / "customers.parquet")
+    orders.to_parquet(tmp_path / "orders.parquet")
+    return tmp_path
+
+
+@pytest.mark.parametrize("unknown", ["keep", "reject"])
+def test_parquet_rules_and_reasons_match_the_pandas_path(messy, unknown):
+    crm = _same(messy, as_of="2025-12-31", unknown_customers=unknown)
+    _engine_checked(crm, "customers", "orders")
+    assert crm.quality.set_index("table").loc["orders", "not_in_master"] == (1 if unknown == "keep" else 0)
+    reasons = set(crm.rejects["reason"])
+    assert "age 150 is outside the allowed range (0–120)" in reasons
+    assert ("customer_id 'C9' is not in customers" in reasons) == (unknown == "reject")
+    assert "customer_id 'C7' refers to a customers row that was rejected (see its reason)" in reasons
+    assert any(r.startswith("duplicate key line_id = L2") for r in reasons)
+    assert "network_score inf is not a number" in reasons
+
+
+def test_parquet_without_as_of_and_int_typed_ids(tmp_path):
+    pd.DataFrame({"customer_id": [1, 2, 2], "age": [1.0, 2.5, 3.0],
+                  "birth_date": pd.to_datetime(["2000-01-01", "2001-01-01", None]).tz_localize("Europe/Paris")}
+                 ).to_parquet(tmp_path / "customers.parquet")
+    crm = _same(tmp_path)
+    _engine_checked(crm, "customers")
+    assert "age 2.5 is not a whole number" in set(crm.rejects["reason"])
+
+
+def test_demo_company_matches_the_pandas_path():
+    crm = _same("demo", as_of="2025-12-31", demo_customers=300)
+    _engine_checked(crm, *crm.tables)
+
+
+def test_duckdb_database_matches_the_pandas_path(tmp_path, messy):
+    db = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(db)) as con:
+        for name in ("customers", "orders"):
+            frame = pd.read_parquet(messy / f"{name}.parquet")  # noqa: F841 (read by DuckDB by name)
+            con.execute(f"create table {name} as select * from frame")
+    crm = _same(db, as_of="2025-12-31")
+    _engine_checked(crm, "customers", "orders")
+
+
+def test_mapped_parquet_renames_in_the_engine_and_derives_in_pandas(messy):
+    rename = messy / "rename.yml"
+    rename.write_text("tables:\n  customers:\n    file: customers.parquet\n    columns: {customer_id: customer_id, "
+                      "age: network_score}\n    extra: {tier: string}\n    match_names: false\n")
+    crm = _same(messy, mapping=rename)
+    _engine_checked(crm, "customers")
+    derive = messy / "derive.yml"
+    derive.write_text("tables:\n  orders:\n    file: orders.parquet\n    where: quantity > 2\n")
+    crm = _same(messy, mapping=derive, as_of="2025-12-31")
+    assert type(crm._loader.results["orders"]).__name__ == "TableResult"
+
+
+def test_tables_load_when_first_used_with_their_parents(messy):
+    (messy / "products.parquet").write_bytes(pd.DataFrame({"product_id": ["P1"]}).to_parquet())
+    pd.DataFrame({"incident_id": ["I1"], "customer_id": ["C1"], "date": pd.to_datetime(["2024-01-01"]),
+                  "kind": ["complaint"]}).to_parquet(messy / "incidents.parquet")
+    crm = wb.load(messy, as_of="2025-12-31")
+    assert crm.loaded == [] and list(crm.tables) == ["customers", "products", "orders", "incidents"]
+    crm.table("orders")
+    assert crm.loaded == ["customers", "products", "orders"]
+    assert crm.loaded_quality["table"].tolist() == ["customers", "products", "orders"]
+    assert crm.quality["table"].tolist() == ["customers", "products", "orders", "incidents"]
+
+
+def test_given_tables_need_no_loading():
+    crm = wb.CRMData(tables={"orders": pd.DataFrame({"customer_id": ["C1"]})}, source="test")
+    assert "orders" in crm and crm.loaded == ["orders"] and crm.ok
+    assert crm.table("orders").count().execute() == 1
+    assert isinstance(crm._loader, Loader)
+
+
+def test_category_taken_from_products_by_product_id_in_both_paths(tmp_path):
+    pd.DataFrame({"product_id": ["P1", "P2"], "category": ["tea", "cups"]}).to_parquet(tmp_path / "products.parquet")
+    pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"], "customer_id": ["C1"] * 4,
+                  "order_date": pd.to_datetime(["2024-01-01"] * 4), "amount": [1.0, 2.0, 3.0, 4.0],
+                  "product_id": ["P2", "P1", "P9", None], "category": [None, "own", None, None]}
+                 ).to_parquet(tmp_path / "orders.parquet")
+    m = tmp_path / "m.yml"
+    m.write_text("tables:\n  products: {file: products.parquet}\n"
+                 "  orders: {file: orders.parquet, lookup: {category: products}}\n")
+    crm = _same(tmp_path, mapping=m)
+    _engine_checked(crm, "products", "orders")
+    assert crm["orders"]["category"].tolist()[:2] == ["cups", "own"]  # a value the orders hold is kept
+    assert crm["orders"]["category"].isna().tolist() == [False, False, True]  # P9 is rejected: not in products
+    assert "orders.parquet: category taken from products by product_id where it is empty" in crm.notes
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    (csv / "products.csv").write_text("product_id,category\nP1,tea\n")
+    (csv / "orders.csv").write_text("order_id,customer_id,order_date,amount,product_id\nO1,C1,2024-01-01,1,P1\n")
+    (csv / "m.yml").write_text("tables:\n  products: {file: products.csv}\n"
+                               "  orders: {file: orders.csv, lookup: {category: products}}\n")
+    assert wb.load(csv, mapping=csv / "m.yml")["orders"]["category"].tolist() == ["tea"]
+    (csv / "m.yml").write_text("tables:\n  orders: {file: orders.csv, lookup: {category: campaigns}}\n")
+    with pytest.raises(wb.data.mapping.MappingError, match="orders refers to no table 'campaigns'"):
+        wb.load(csv, mapping=csv / "m.yml")
+
+
+def test_memory_limit_caps_the_engine(messy):
+    crm = wb.load(messy, as_of="2025-12-31", memory_limit="300MB")
+    limit = crm.engine().con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert limit.replace(" ", "").upper() in {"286.1MIB", "300.0MB", "300MB"}
+
+
+def test_tables_can_be_replaced_or_left_out(messy):
+    crm = wb.load(messy, as_of="2025-12-31")
+    crm.tables.pop("orders")
+    assert "orders" not in crm and list(crm.tables) == ["customers"]
+    crm.tables["orders"] = pd.DataFrame({"customer_id": ["C1"], "amount": [1.0]})
+    assert crm["orders"]["amount"].tolist() == [1.0]
+    assert crm.table("orders").count().execute() == 1

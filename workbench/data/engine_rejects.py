@@ -1,0 +1,137 @@
+"""Reasons for the rows the engine flagged: only these rows come to pandas, worded as the pandas path words them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.data.contract import DTYPES, Table
+from workbench.data.rules import PROBLEM_COLUMNS, _reasons, _rule, format_rejects
+from workbench.data.sources import RawTable
+
+__all__ = ["explain", "arrow_to_contract"]
+
+
+def arrow_to_contract(arrow, dtypes: dict[str, str] | None = None) -> pd.DataFrame:
+    """An Arrow result as pandas with the contract's dtypes (Int64, boolean, str, datetime64[ns])."""
+    import pyarrow as pa
+
+    mapper = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+    out = arrow.to_pandas(types_mapper=mapper, date_as_object=False)
+    for col in out.columns:
+        kind = (dtypes or {}).get(col)
+        if kind is not None:
+            out[col] = out[col].astype(DTYPES[kind])
+        elif pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].astype("datetime64[ns]")
+    return out
+
+
+def _raw_rows(con, source, rows: np.ndarray) -> pd.DataFrame:
+    """The flagged records as the pandas path reads them (index: record number - 1)."""
+    if "frame" in source.raw_dialect:
+        return source.raw_dialect["frame"].iloc[rows - 1]
+    con.register("__flagged_rows", pd.DataFrame({"__row": rows}))
+    try:
+        query = con.sql(f"SELECT * FROM ({source.sql}) WHERE __row IN (SELECT __row FROM __flagged_rows) "
+                        "ORDER BY __row")
+        # as sources.read_raw reads them: a database through DuckDB's own pandas, a file through Arrow
+        raw = query.df() if "attach" in source.raw_dialect else query.to_arrow_table().to_pandas()
+    finally:
+        con.unregister("__flagged_rows")
+    raw.index = raw.pop("__row").to_numpy() - 1
+    return raw
+
+
+def _typed_rows(con, table: Table, rows: np.ndarray, dtypes: dict[str, str]) -> pd.DataFrame:
+    con.register("__flagged_rows", pd.DataFrame({"__row": rows}))
+    try:
+        arrow = con.sql(f'SELECT * FROM "__typed_{table.name}" WHERE __row IN '
+                            "(SELECT __row FROM __flagged_rows) ORDER BY __row").to_arrow_table()
+    finally:
+        con.unregister("__flagged_rows")
+    typed = arrow_to_contract(arrow, dtypes)
+    typed.index = typed.pop("__row").to_numpy()
+    return typed
+
+
+def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as_of, rejected_keys):
+    """(rejects, rejected raw rows, rejected records, rejected key values) for the flagged rows."""
+    rows = flagged["__row"].to_numpy()
+    dtypes = {n: (table.column(n).dtype if n in table.column_names else None) for n in targets}
+    empty_raw = pd.DataFrame(columns=[c for c in _raw_columns(con, source)])
+    if not len(rows):
+        return (format_rejects(pd.DataFrame(columns=PROBLEM_COLUMNS), pd.Series(dtype="int64"), None,
+                               table.name), empty_raw, 0, pd.Index([]))
+    raw = _raw_rows(con, source, rows)
+    typed = _typed_rows(con, table, rows, {k: v for k, v in dtypes.items() if v})
+    parsed, ruled = [], []
+    for i, (column, check, _) in enumerate(flags):
+        hit = flagged.loc[flagged[f"f{i}"], "__row"].to_numpy()
+        if not len(hit):
+            continue
+        src = raw.loc[hit - 1, targets[column][0]]
+        if check == "unreadable":
+            expected = _expected(dtypes[column])
+            parsed.append(pd.DataFrame({"__idx": hit, "column": column, "value": src.astype("str").to_numpy(),
+                                        "rule": "unreadable value",
+                                        "reason": [f"{column} {v!r} is not {expected}" for v in src]}))
+        else:
+            ruled.append((i, check, column, hit, src))
+    rules = _rule_problems(ruled, typed, table, as_of, rejected_keys)
+    problems = pd.concat([*parsed, rules], ignore_index=True)
+    record = pd.Series(rows, index=rows)
+    fake = RawTable(raw, source.file, None, typed=True)
+    rejects = format_rejects(problems, record, fake, table.name)
+    bad = np.unique(problems["__idx"].to_numpy().astype("int64"))
+    rejected_rows = raw.loc[bad - 1].copy()
+    reasons = rejects.groupby("row")["reason"].agg("; ".join)
+    rejected_rows.insert(0, "row", bad)
+    rejected_rows["reasons"] = rejected_rows["row"].map(reasons).to_numpy()
+    return rejects, rejected_rows, len(bad), _dropped_keys(con, table, typed, bad)
+
+
+def _rule_problems(ruled, typed, table, as_of, rejected_keys) -> pd.DataFrame:
+    """Rule problems in the order pandera reports them: per check, first column of a row only."""
+    by_check: dict[str, list] = {}
+    for _, check, column, hit, src in ruled:
+        by_check.setdefault(check, []).append((column, hit, src))
+    out = []
+    for check, parts in by_check.items():
+        frame = pd.concat([pd.DataFrame({"index": hit, "column": column, "failure_case": typed.loc[hit, column]
+                                         .astype(object).to_numpy(), "raw": src.to_numpy(dtype=object)})
+                           for column, hit, src in parts], ignore_index=True)
+        frame = frame.drop_duplicates("index")
+        raw = pd.Series(frame["raw"].to_numpy(dtype=object))
+        out.append(pd.DataFrame({
+            "__idx": frame["index"].to_numpy(), "column": frame["column"].to_numpy(),
+            "value": raw.astype("str").where(raw.notna(), "").to_numpy(),
+            "rule": _rule(check),
+            "reason": _reasons(check, frame, typed, table, as_of, rejected_keys),
+        }))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=PROBLEM_COLUMNS)
+
+
+def _expected(dtype: str) -> str:
+    return {"int": "a whole number", "float": "a number", "date": "a date",
+            "datetime": "a date and time"}.get(dtype, "text")
+
+
+def _dropped_keys(con, table: Table, typed: pd.DataFrame, bad: np.ndarray) -> pd.Index:
+    key = table.key[0] if len(table.key) == 1 and table.key[0] in typed else None
+    if key is None:
+        return pd.Index([])
+    values = typed.loc[bad, key].dropna().unique()
+    if not len(values):
+        return pd.Index([])
+    con.register("__dropped", pd.DataFrame({"k": pd.array(values, dtype="str")}))
+    try:
+        kept = con.execute(f'SELECT k FROM __dropped WHERE k NOT IN (SELECT "{key}" FROM "{table.name}" '
+                           f'WHERE "{key}" IS NOT NULL)').fetchall()
+    finally:
+        con.unregister("__dropped")
+    return pd.Index([r[0] for r in kept])
+
+
+def _raw_columns(con, source) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM ({source.sql})").fetchall() if r[0] != "__row"]
