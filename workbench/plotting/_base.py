@@ -43,6 +43,13 @@ def new_figure(figsize=(9, 3.5), *, detached: bool | None = None, **kwargs):
     return plt.figure(figsize=figsize, layout="constrained", **kwargs)
 
 
+def empty(ax, text: str):
+    """`ax` holding only `text` (what is missing to draw the chart), axes hidden."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, wrap=True)
+    ax.set_axis_off()
+    return ax
+
+
 def axes(ax=None, figsize=(9, 3.5)):
     """`ax`, or a new Axes of `figsize` in a figure of its own (:func:`new_figure`)."""
     if ax is None:

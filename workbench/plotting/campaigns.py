@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import empty as _empty
 from workbench.plotting._base import shows_figure
 
 __all__ = ["plot_funnel", "plot_funnel_rates", "plot_lifts", "plot_roi_by_kind", "plot_attribution",
@@ -15,12 +16,6 @@ _SHOWN_RATES = ("delivery_rate", "open_rate", "click_through_rate", "unsubscribe
                 "attendance_rate", "response_rate", "conversion_rate")
 _UNITS = {"conversion": "percentage points", "revenue": "revenue per contact",
           "margin": "margin per contact"}
-
-
-def _empty(ax, text: str):
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, wrap=True)
-    ax.set_axis_off()
-    return ax
 
 
 @shows_figure

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.plotting._base import axes as _axes
+from workbench.plotting._base import empty as _empty
 from workbench.plotting._base import shows_figure, subplots
 
 __all__ = [
@@ -49,12 +50,6 @@ VERDICT_COLORS = {
     "no range": "#9e9e9e",
     "no floor": "#9e9e9e",
 }
-
-
-def _empty(ax, text: str):
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, wrap=True)
-    ax.set_axis_off()
-    return ax
 
 
 def _drawn_curves(pairs: Mapping[str, tuple[str, str]]) -> list[str]:
