@@ -116,22 +116,14 @@ class ScoreStore:
             "grade_order": json.dumps(list(result.grid.grade_order)),
             "segments": json.dumps(list(result.segments.names)),
         }
-        con = self._connect(read_only=False)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            key = [run["as_of"], scope]
-            con.execute("DELETE FROM rfm_snapshots WHERE as_of = ? AND scope = ?", key)
-            con.execute("DELETE FROM rfm_runs WHERE as_of = ? AND scope = ?", key)
-            con.register("snap", snap)
-            con.execute(f"INSERT INTO rfm_snapshots SELECT as_of, scope, "
-                        f"{', '.join(SNAPSHOT_COLUMNS)} FROM snap")
-            con.execute("INSERT INTO rfm_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(run.values()))
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
+        key = [run["as_of"], scope]
+        self._replace([
+            ("DELETE FROM rfm_snapshots WHERE as_of = ? AND scope = ?", key),
+            ("DELETE FROM rfm_runs WHERE as_of = ? AND scope = ?", key),
+            (f"INSERT INTO rfm_snapshots SELECT as_of, scope, {', '.join(SNAPSHOT_COLUMNS)} "
+             "FROM snap", []),
+            ("INSERT INTO rfm_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(run.values())),
+        ], snap=snap)
         log.info("score store %s: snapshot of %s (%s), %d customers", self.path, run["as_of"],
                  scope, len(snap))
         return len(snap)
@@ -141,20 +133,28 @@ class ScoreStore:
         of `as_of`, replacing an earlier plan of that date; rows written."""
         rows = actions[["customer_id", "date", "scenario", "ref"]].astype({"customer_id": "str"})
         rows = rows.assign(as_of=pd.Timestamp(as_of).date())
+        self._replace([
+            ("DELETE FROM planned_actions WHERE as_of = ?", [pd.Timestamp(as_of).date()]),
+            ("INSERT INTO planned_actions SELECT as_of, customer_id, CAST(date AS DATE), "
+             "scenario, ref FROM plan_rows", []),
+        ], plan_rows=rows)
+        return len(rows)
+
+    def _replace(self, statements: list[tuple[str, list]], **frames: pd.DataFrame) -> None:
+        """Run `statements` in one transaction, `frames` registered by name; all or nothing."""
         con = self._connect(read_only=False)
         try:
             con.execute("BEGIN TRANSACTION")
-            con.execute("DELETE FROM planned_actions WHERE as_of = ?", [pd.Timestamp(as_of).date()])
-            con.register("plan_rows", rows)
-            con.execute("INSERT INTO planned_actions SELECT as_of, customer_id, CAST(date AS DATE), "
-                        "scenario, ref FROM plan_rows")
+            for name, frame in frames.items():
+                con.register(name, frame)
+            for sql, params in statements:
+                con.execute(sql, params)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
         finally:
             con.close()
-        return len(rows)
 
     def actions_before(self, as_of) -> pd.DataFrame:
         """Actions of the plans made before `as_of`: ``customer_id, date, scenario, ref``."""
@@ -225,14 +225,18 @@ class StoredRuns:
     previous: pd.Timestamp | None = None
 
 
-def record_run(result: RFMResult, *, store: str | Path, scope: str = "all",
+def record_run(result: RFMResult, *, store: str | Path, sales_rep: str = "",
                last: int = 6) -> StoredRuns:
     """Append `result` to the store at `store` (``""``: no store), then read it back.
+
+    The snapshot's scope is ``"all"``, or ``"sales_rep=<rep>"`` for a report restricted to one
+    rep's customers (:func:`workbench.rfm.for_sales_rep`), so reps never overwrite each other.
 
     Returns the snapshots of `scope`, customers per grade over the `last` runs, the grade
     migration from the run before this one (by ``as_of``) to this one, the customers who
     dropped a grade since then, and one sentence saying what the tables hold.
     """
+    scope = f"sales_rep={sales_rep}" if sales_rep.strip() else "all"
     empty = pd.DataFrame()
     if not str(store).strip():
         return StoredRuns("No score store is set (parameter score_store): grades are not kept "
