@@ -200,8 +200,19 @@ def test_accepted_prices_errors(orders):
         accepted_prices(orders, by="segment")
     with pytest.raises(ValueError, match="percentile must be a share"):
         accepted_prices(orders, percentile=90)
-    with pytest.raises(ValueError, match="unit_price, or amount and quantity"):
-        accepted_prices(orders.drop(columns=["unit_price", "quantity"]))
+
+
+@pytest.mark.parametrize("drop, amount", [(["unit_price", "quantity"], None),
+                                          (["unit_price", "quantity"], 0.0)])
+def test_orders_without_a_unit_price_count_every_line_as_missing_a_price(orders, drop, amount):
+    # shape no_amounts (amount 0, no quantity) crashed _price_lines: 'orders need unit_price'
+    lines = orders.drop(columns=drop)
+    lines = lines if amount is None else lines.assign(amount=amount)
+    table = accepted_prices(lines, by="category")
+    assert table["lines"].sum() == 0 and table["orders"].sum() == 0
+    kept = len(lines) - table["returns_ignored"].sum()
+    assert table["missing_price_ignored"].sum() == kept > 0
+    assert paid_prices(lines, by="category").empty
 
 
 def test_squeeze_is_measured_on_the_ceiling():

@@ -65,7 +65,8 @@ def accepted_prices(
 
     Return lines (negative quantity or amount) and lines with a zero (or negative) or
     missing unit price are ignored and counted per group. The unit price is ``unit_price``,
-    or ``amount / quantity`` when that column is absent. Each kept line counts once (not
+    or ``amount / quantity`` when that column is absent; orders with neither (amounts
+    without quantities, or purchase dates only) have no line with a price. Each kept line counts once (not
     weighted by quantity). The basket is, per order (``order_id``, or customer and date when
     there is none), the sum of the kept lines' amounts in the group: for a customer-level
     group (a segment merged in by the caller) it is the order total.
@@ -132,15 +133,16 @@ def accepted_prices(
 def _price_lines(orders: pd.DataFrame) -> pd.DataFrame:
     """Order lines with _unit, _amount, _order and the _return/_zero/_missing/_kept flags."""
     has_qty = "quantity" in orders.columns
-    if "unit_price" not in orders.columns and not (has_qty and "amount" in orders.columns):
-        raise ValueError("orders need unit_price, or amount and quantity to derive it")
     lines = orders.copy()
     qty = pd.to_numeric(lines["quantity"], errors="coerce") if has_qty else None
     amount = pd.to_numeric(lines["amount"], errors="coerce") if "amount" in lines else None
     if "unit_price" in lines:
         unit = pd.to_numeric(lines["unit_price"], errors="coerce")
-    else:
+    elif qty is not None and amount is not None:
         unit = (amount / qty.where(qty != 0)).abs()
+    else:  # amounts without quantities (or dates only): no line tells a unit price
+        logger.info("orders hold no unit_price, nor amount and quantity: no line has a price")
+        unit = pd.Series(np.nan, index=lines.index, dtype="float64")
     if amount is None:
         amount = unit * (qty if qty is not None else 1)
     ret = (qty < 0 if qty is not None else False) | (amount < 0)
