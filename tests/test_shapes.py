@@ -48,7 +48,8 @@ def test_column_shapes_drop_exactly_their_columns(full, name, table, gone):
 @pytest.mark.parametrize("name, holds", [
     ("response_only", {"customers", "campaigns", "campaign_contacts"}),
     ("campaign_aggregates", {"campaigns", "campaign_stats"}),
-    ("no_products", {"customers", "orders", "campaigns", "campaign_contacts", "incidents", "price_survey"}),
+    ("no_products", {"customers", "orders", "campaigns", "campaign_contacts", "incidents", "price_survey",
+                     "interactions"}),  # the interactions were dropped with the products
     ("transactions_only", {"customers", "orders"}),
     ("survey_only", {"products", "price_survey"}),
     ("survey_only_no_costs", {"products", "price_survey"}),
