@@ -243,10 +243,11 @@ def load(
     memory_limit
         DuckDB's ``memory_limit`` (``"2GB"``): beyond it the engine spills to disk.
     unknown_customers
-        ``"keep"`` (default): order lines whose customer is missing from a partial customer
-        master are accepted, and counted per table in ``quality["not_in_master"]`` (customers)
-        with a note; ``"reject"``: they are rejected ("is not in customers"). A customer row
-        that was itself rejected still rejects its orders.
+        ``"keep"`` (default): rows of every customer-keyed table (orders, campaign contacts,
+        incidents, survey answers, interactions) whose customer is missing from a partial
+        customer master are accepted, and counted per table in ``quality["not_in_master"]``
+        (customers) with a note; ``"reject"``: they are rejected ("is not in customers"). A
+        customer row that was itself rejected still rejects the rows that refer to it.
     allow_outside
         Let a mapping's ``file:`` read outside the data folder (``..``, an absolute path, a
         symbolic link elsewhere): refused by default, since mappings travel between people.

@@ -25,11 +25,12 @@ class Loader:
     def __init__(self, pending: dict[str, Pending], *, mapping=None, as_of=None, engine: bool = True,
                  memory_limit: str | None = None, unknown_customers: str = "keep") -> None:
         if unknown_customers not in ("keep", "reject"):
-            raise ValueError(f"unknown_customers={unknown_customers!r}: use 'keep' (orders of customers "
+            raise ValueError(f"unknown_customers={unknown_customers!r}: use 'keep' (rows of customers "
                              "missing from a partial customer master are kept) or 'reject'")
         self.pending, self.mapping, self.as_of, self.use_engine = pending, mapping, as_of, engine
         self.unknown_customers = unknown_customers
-        #: Per table: (customers not in the customer master, their lines), kept by unknown_customers="keep".
+        #: Per customer-keyed table: (customers not in the customer master, their rows), kept by
+        #: unknown_customers="keep".
         self.not_in_master: dict[str, tuple[int, int]] = {}
         self.memory_limit = memory_limit
         self.results: dict[str, TableResult | EngineResult] = {}
@@ -143,8 +144,10 @@ class Loader:
             result.notes.append(f"{result.file}: {col} taken from {other} by {ref_col} where it is empty")
 
     def _keep_unknown(self, name: str) -> set[str]:
-        """Parents whose missing keys are kept: customers, for orders, unless told to reject them."""
-        if name == "orders" and self.unknown_customers == "keep" and "customers" in self.results:
+        """Parents whose missing keys are kept: customers, for every customer-keyed table (orders,
+        contacts, incidents, survey answers, interactions), unless told to reject them."""
+        refers = any(r.table == "customers" for r in CONTRACT[name].references)
+        if refers and self.unknown_customers == "keep" and "customers" in self.results:
             return {"customers"}
         return set()
 
@@ -161,7 +164,7 @@ class Loader:
         self.not_in_master[name] = counts
         if counts[0]:
             result.notes.append(
-                f"{result.file}: {counts[1]:,} {name} lines of {counts[0]:,} customers not in the customer "
+                f"{result.file}: {counts[1]:,} {name} rows of {counts[0]:,} customers not in the customer "
                 "master were kept (not in master); load with unknown_customers='reject' to reject them")
 
     def _check_pandas(self, name: str, pending: Pending, spec, keep: set[str] = frozenset()) -> TableResult:
