@@ -115,3 +115,19 @@ def test_positions_in_sequences_are_read_back_from_the_store(tmp_path):
     assert "2 customer(s) in 1 sequence(s)" in sentence
     _, none = wb.health.sequence_positions(crm, as_of="2025-01-05", scenarios=SEQUENCE)
     assert "No score_store" in none
+
+
+def test_positions_and_contact_history_need_no_orders(tmp_path):
+    # a source with campaign contacts and no orders (response_only) crashed: "the tolerance
+    # capital needs the table orders"
+    store = tmp_path / "s.duckdb"
+    wb.health.keep_plan(_plan("2025-01-01", _health({"A": 1}, {"A": 1}), None), store=store)
+    crm = wb.load("demo:response_only", demo_customers=80, seed=1, as_of="2025-12-31")
+    assert "orders" not in crm
+    history = wb.health.contact_history(crm, as_of="2025-12-31")
+    assert len(history) > 0 and set(history["scenario"]) == {"campaign"}
+    where, sentence = wb.health.sequence_positions(crm, as_of="2025-01-05", scenarios=SEQUENCE, store=store)
+    assert where.set_index("customer_id").loc["A", "status"] == "waiting"
+    assert "1 customer(s) in 1 sequence(s)" in sentence
+    with pytest.raises(Exception, match="the tolerance capital needs the table orders"):
+        wb.health.capital_events(crm, as_of="2025-12-31")

@@ -22,16 +22,18 @@ logger = logging.getLogger(__name__)
 EVENT_COLUMNS = ["customer_id", "date", "event", "source", "ref", "detail"]
 
 
-def _tables(source) -> dict[str, pd.DataFrame]:
-    """The tables of a CRMData or of a dict of DataFrames, checking that orders are there."""
+def _tables(source, *, orders: bool = True) -> dict[str, pd.DataFrame]:
+    """The tables of a CRMData or of a dict of DataFrames, checking that orders are there
+    (unless ``orders=False``: the contact history needs none)."""
     from workbench.data.dataset import CRMData
 
     if isinstance(source, CRMData):
-        source.require("orders", purpose="the tolerance capital")
+        if orders:
+            source.require("orders", purpose="the tolerance capital")
         return {n: source[n] for n in ("orders", "incidents", "campaign_contacts", "campaigns",
                                        "customers") if n in source}
     if isinstance(source, dict):
-        if "orders" not in source:
+        if orders and "orders" not in source:
             raise ValueError("the tolerance capital needs an 'orders' table; got "
                              f"{', '.join(source) or 'no table'}")
         return source

@@ -84,7 +84,7 @@ def contact_history(source, *, as_of) -> pd.DataFrame:
     """
     from workbench.health.events import _tables
 
-    tables = _tables(source)
+    tables = _tables(source, orders=False)
     if "campaign_contacts" not in tables:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
     c = tables["campaign_contacts"]
