@@ -82,3 +82,24 @@ def test_collect_warnings_reads_bundles_and_result_warning_lines_once_each():
     assert record.collect_warnings(nb) == ["one two", "three", "four"]
     assert record.status_of(None, []) == "ok" and record.status_of(None, ["w"]) == "warnings"
     assert record.status_of({"name": "E", "message": "m"}, ["w"]) == "failed"
+
+
+def test_require_lets_a_source_with_the_tables_through_and_stops_one_without():
+    crm = {"customers", "orders", "campaign_stats"}  # what `name in crm` sees
+    report.require(crm, "orders", ("campaign_contacts", "campaign_stats"), purpose="campaign ROI")
+    with pytest.raises(report.NotServed) as stopped:
+        report.require(crm, "price_survey", purpose="Price acceptability")
+    assert str(stopped.value) == ("Price acceptability needs the table price_survey, which this source "
+                                  "does not hold; add the file, or map it in the mapping file.")
+    with pytest.raises(report.NotServed, match="needs the tables interactions, campaign_contacts or "
+                                               "campaigns, which"):
+        report.require(crm, "orders", "interactions", ("campaign_contacts", "campaigns"), purpose="x")
+
+
+def test_require_on_a_loaded_source_names_what_it_lacks():
+    import workbench as wb
+
+    crm = wb.load("demo:survey_only", demo_customers=60, seed=1)
+    report.require(crm, "price_survey", purpose="price acceptability")
+    with pytest.raises(report.NotServed, match="^RFM scoring needs the table orders, which"):
+        report.require(crm, "orders", purpose="RFM scoring")

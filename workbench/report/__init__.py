@@ -102,6 +102,7 @@ __all__ = [
     "publish",
     "warn",
     "stop",
+    "require",
     "NotServed",
     "fingerprint",
 ]
@@ -204,6 +205,39 @@ def stop(message: str) -> None:
     """
     warn(f"This notebook cannot serve this source: {message}")
     raise NotServed(message)
+
+
+def require(crm: Any, *tables: str | tuple[str, ...], purpose: str) -> None:
+    """Stop the notebook cleanly (:func:`stop`) unless the source holds the tables it needs.
+
+    For a notebook's load cell: a source without what the notebook is about (a price survey,
+    campaign data, orders) ends the report with one sentence saying what is missing and what to
+    map, status ``warnings``, instead of a traceback further down.
+
+    Parameters
+    ----------
+    crm : CRMData
+        The loaded source (anything supporting ``name in crm``).
+    *tables : str or tuple of str
+        Tables needed; a tuple means one of them is enough, e.g.
+        ``("campaign_contacts", "campaign_stats")``.
+    purpose : str
+        What the notebook does, e.g. ``"RFM scoring"``: the sentence starts with it.
+
+    Raises
+    ------
+    NotServed
+        Through :func:`stop`, naming every need the source misses.
+    """
+    missing = []
+    for need in tables:
+        options = (need,) if isinstance(need, str) else tuple(need)
+        if not any(name in crm for name in options):
+            missing.append(" or ".join(options))
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        stop(f"{purpose} needs the table{plural} {', '.join(missing)}, which this source does not "
+             "hold; add the file, or map it in the mapping file.")
 
 
 def run(
