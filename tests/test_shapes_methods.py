@@ -193,3 +193,38 @@ def test_figures_built_on_an_unreliable_fit_are_labelled_so():
     matrix = wb.clv.p_alive_matrix(fitted, T=30.0, max_frequency=3, recency_steps=4)
     assert matrix.attrs["unreliable"] == fitted.problems_
     assert "UNRELIABLE FIT" in plot_p_alive_matrix(matrix).get_title()
+
+
+def test_orders_without_category_persona_features_and_a_clear_category_affinity_error():
+    """orders_without_category: features required orders.category (_personas_uses); the
+    features now skip the category group, and category_affinity says what to map."""
+    crm = shape("orders_without_category")
+    features = wb.personas.persona_features(crm, as_of=AS_OF)
+    assert features.n_customers > 0 and not [f for f in features.features if "categor" in f]
+    labels = pd.Series(0, index=features.table.index, name="persona")
+    with pytest.raises(ValueError, match="orders has no category column: map one"):
+        wb.personas.category_affinity(crm, labels, as_of=AS_OF)
+
+
+# --------------------------------------------------------------------------- pricing
+
+
+def test_pricing_without_unit_costs_gives_no_floor_instead_of_a_key_error():
+    """survey_only_no_costs: the verdict columns raised KeyError without products.unit_cost."""
+    crm = shape("survey_only_no_costs")
+    survey = crm["price_survey"].assign(segment="all")
+    costs = wb.pricing.concept_costs(crm, survey)
+    assert costs["unit_cost"].isna().all() and set(costs["cost_source"]) == {"none"}
+    floors = wb.pricing.product_floors(costs, own_margin=0.3, distribution_margin=0.25)
+    ranges = wb.psm.psm_by_group(survey, by=["product_id", "segment"])
+    verdicts = wb.pricing.verdict_table(floors, ranges, by="segment", target="ipp")
+    assert len(verdicts) and verdicts["floor"].isna().all()
+    assert (verdicts["message"] == "no cost-plus floor for this product").all()
+
+
+def test_purchase_history_prices_without_amounts_count_lines_missing_a_price():
+    """no_amounts: _price_lines raised 'orders need unit_price, or amount and quantity'."""
+    orders = shape("no_amounts")["orders"]
+    accepted = wb.pricing.accepted_prices(orders, by="category")
+    assert accepted["lines"].sum() == 0 and accepted["missing_price_ignored"].sum() == len(orders)
+    assert wb.pricing.paid_prices(orders, by="category").empty
