@@ -188,7 +188,8 @@ def _parse_number(raw: pd.Series, column: Column, *, dialect: Dialect) -> ParseR
     infinite = values.notna() & ~np.isfinite(values)  # also a 400-digit text, read as inf
     bad, values = bad | infinite, values.where(~infinite)
     if integer:
-        fractional = values.notna() & (values % 1 != 0)
+        # a fraction, or a whole number beyond 64 bits (a 20-digit "age"), is not a whole number
+        fractional = values.notna() & ((values % 1 != 0) | (values.abs() >= 2.0**63))
         bad = bad | fractional
         values = values.where(~fractional).round().astype("Int64")
     return ParseResult(values, bad, expected, decimal)
