@@ -21,8 +21,8 @@ from workbench.data.limits import confine
 from workbench.data.mapping import Mapping, MappingError, TableMapping
 from workbench.data.sources import (
     DUCKDB_SUFFIXES,
-    RawTable,
     TEXT_SUFFIXES,
+    RawTable,
     SourceError,
     duckdb_tables,
     find_table_files,

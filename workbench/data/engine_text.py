@@ -26,7 +26,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.data.parsing import _BLANKS, _NOISE, _NUMBER, _POINT_NAME, _TRUE, _FALSE, Dialect, date_plan, read_dates
+from workbench.data.parsing import (
+    _BLANKS,
+    _FALSE,
+    _NOISE,
+    _NUMBER,
+    _POINT_NAME,
+    _TRUE,
+    Dialect,
+    date_plan,
+    read_dates,
+)
 from workbench.data.sources import WHITESPACE
 from workbench.data.text import first_lines, header_names, sniff_sep
 from workbench.data.text_scan import scan_text

@@ -103,6 +103,9 @@ class Loader:
             if result is not None:
                 self._published.add(name)
                 self.rejected_keys[name] = result.rejected_key_values
+            if result is None and "csv" in pending.engine.raw_dialect:
+                log.info("%s: read by DuckDB, but parsed in pandas: the mapping derives, recodes, filters or "
+                         "unpivots", pending.engine.file)
             if "csv" in pending.engine.raw_dialect:  # parsed into its typed table (or declined): not needed
                 con.execute(f"DROP TABLE IF EXISTS {quote('__csv_' + name)}")
         if result is None:

@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.data.sources import WHITESPACE, RawTable, SourceError, _drop_blank, _drop_unnamed_empty, _open_text
+from workbench.data.sources import (
+    WHITESPACE,
+    RawTable,
+    SourceError,
+    _drop_blank,
+    _drop_unnamed_empty,
+    _open_text,
+)
 from workbench.data.text_scan import scan_text
 
 __all__ = ["read_text", "sniff_sep", "header_names"]
