@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
+_MAX_COLUMNS = 200
+
+
 def _q(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
@@ -80,9 +83,10 @@ def materialise(con, relation: str, path: Path, *, sep=None, encoding=None, head
     columns = list(names) if names else header_names(first, sep) if header else None
     if sep == WHITESPACE or not columns:
         return _decline(path, "whitespace-separated")
+    if len(columns) > _MAX_COLUMNS:  # a contract table has a few dozen: binding thousands takes DuckDB long
+        return _decline(path, f"{len(columns)} columns")
     if len(set(columns)) < len(columns) or any(c.startswith("Unnamed: ") for c in columns):
         return _decline(path, "duplicated or blank header names")
-    spec = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in columns) + "}"
     select = ", ".join(f"NULLIF(ltrim({_q(f'c{i}')}, ' '), '') AS {_q(c)}" for i, c in enumerate(columns))
     spec = "{" + ", ".join(f"{_lit(f'c{i}')}: 'VARCHAR'" for i in range(len(columns))) + "}"
     skip = skiprows + (1 if header else 0)

@@ -99,6 +99,10 @@ def read_text(path: Path, *, sep, encoding, header, names, skiprows) -> RawTable
     raw = RawTable(frame, path.name, first_line, dialect, lines=kept_lines, blank=blank)
     raw.problems = problems.reset_index(drop=True)
     raw.notes = [scan.note] if scan.note else []
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raw.notes.append(f"{path.name}: {', '.join(map(repr, twice))} appear(s) twice in the header; the "
+                         "first column is read, a row where the other disagrees is rejected")
     return raw
 
 
@@ -184,8 +188,6 @@ def _duplicated(frame, columns, problems, file) -> tuple[pd.DataFrame, pd.DataFr
                           "on this row"])
         frame[name] = a.fillna(b)
         frame = frame.drop(columns=copy)
-        log.warning("%s: column %r appears twice in the header; the second is read only to check it "
-                    "agrees with the first", file, name)
     if extra:
         problems = pd.concat([problems, pd.DataFrame(extra, columns=_RAW_PROBLEMS)], ignore_index=True)
     return frame, problems

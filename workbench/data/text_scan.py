@@ -55,7 +55,7 @@ def scan_text(path: Path, *, encoding: str | None, error: type[Exception]) -> Te
     if encoding is None and bom is not None and bom != "utf-8-sig":
         return TextScan(bom, _count_decoded_lines(path, bom))
     decoder = codecs.getincrementaldecoder("utf-8")() if encoding is None else None
-    lines, last, offset, line_at, bad = 0, b"\n", 0, 0, None
+    lines, last, offset, bad = 0, b"\n", 0, None
     multibyte = undefined = False
     with _open_bytes(path) as fh:
         while chunk := fh.read(_CHUNK):
