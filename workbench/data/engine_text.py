@@ -46,7 +46,8 @@ __all__ = ["TextColumns", "materialise"]
 log = logging.getLogger(__name__)
 
 #: What Python's str.strip() strips (the reference trims so).
-_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+          "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
 _MAX_COLUMNS = 200
@@ -61,7 +62,7 @@ def _lit(value: str) -> str:
 
 
 def _strip(expr: str) -> str:
-    return f"NULLIF(regexp_replace({expr}, '^[{_SPACE}]+|[{_SPACE}]+$', '', 'g'), '')"
+    return f"NULLIF(trim({expr}, {_lit(_SPACE)}), '')"
 
 
 def materialise(con, relation: str, path: Path, *, sep=None, encoding=None, header=True, names=None,
@@ -203,9 +204,13 @@ class TextColumns:
         rel = self.relation()
         n = self.con.execute(f"SELECT count({v}) FROM ({rel})").fetchall()[0][0]
         step = max(1, n // 2000)
+        # every step-th non-empty value in file order, as the reference samples; without empty
+        # values (the usual case) those are rows 1, 1 + step... and no sort over the file is needed
+        full = n == self.con.execute(f"SELECT count(*) FROM ({rel})").fetchall()[0][0]
+        numbered = (f"SELECT {v} AS v, __row AS rn FROM ({rel}) WHERE __row <= {2000 * step}" if full else
+                    f"SELECT {v} AS v, row_number() OVER (ORDER BY __row) AS rn FROM ({rel}) WHERE {v} IS NOT NULL")
         sample = self.con.execute(
-            f"SELECT v FROM (SELECT {v} AS v, row_number() OVER (ORDER BY __row) AS rn FROM ({rel}) "
-            f"WHERE {v} IS NOT NULL) WHERE (rn - 1) % {step} = 0 ORDER BY rn LIMIT 2000").fetchall()
+            f"SELECT v FROM ({numbered}) WHERE (rn - 1) % {step} = 0 ORDER BY rn LIMIT 2000").fetchall()
         formats, self.expected[name], _ = date_plan(pd.Series([r[0] for r in sample], dtype="str"),
                                                     datetime=datetime, dialect=self.dialect)
         values = pd.Series([r[0] for r in self.con.execute(
