@@ -210,14 +210,42 @@ def _text_cases() -> list[Case]:
         Case("csv_many_columns", {"customers.csv": "customer_id," + ",".join(f"c{i}" for i in range(5000))
                                   + "\nC1," + ",".join("1" for _ in range(5000)) + "\n"}, _validate(False), OK, ""),
         Case("csv_twenty_digit_age", {"customers.csv": "customer_id,age\nC1,34\nC2,12345678901234567890\n"},
-             _validate(False), (OK, DATA), "", owner="engine"),
+             _validate(False), OK, "line 3: age '12345678901234567890' is not a whole number"),
         Case("csv_formula_header", {"customers.csv": "customer_id,=cmd+x\nC1,1\n"}, _validate(False), OK, ""),
+    ]
+
+
+def _encoding_cases() -> list[Case]:
+    """Encodings and shapes that used to corrupt silently: each is read right, rejected or refused, and says so."""
+    named = "customer_id,name\nC1,Customér\nC2,Zoë\n"
+    return [
+        Case("csv_utf16_bom", {"customers.csv": named.encode("utf-16")}, _validate(False), OK, "accepted_pct"),
+        Case("csv_utf16_be_bom", {"customers.csv": b"\xfe\xff" + named.encode("utf-16-be")}, _validate(False), OK,
+             "100.0"),
+        Case("csv_utf32_bom", {"customers.csv": named.encode("utf-32")}, _validate(False), OK, "100.0"),
+        Case("csv_utf8_bom", {"customers.csv": named.encode("utf-8-sig")}, _validate(False), OK, "100.0"),
+        Case("csv_mostly_utf8_one_bad_byte", {"customers.csv": named.encode() + b"C3,Bad\xe9\n"},
+             _validate(False), DATA, "byte 44 (line 4) is not valid UTF-8"),
+        Case("csv_cp1252_noted", {"customers.csv": named.encode("cp1252")}, _validate(False), OK,
+             "not UTF-8 (byte 26, line 2): read as cp1252"),
+        Case("csv_duplicated_header", {"customers.csv": "customer_id,age,age\nC1,34,35\nC2,51,51\n"},
+             _validate(False), OK, "line 2: column 'age' appears twice in the header, with '34' and '35'"),
+        Case("csv_short_row", {"customers.csv": "customer_id,name,age\nC1,Ann,34\nC2,Bob\n"}, _validate(False), OK,
+             "line 3: the row has 2 value(s) where the header has 3 columns: age missing"),
+        Case("csv_long_row", {"customers.csv": "customer_id,name,age\nC1,Ann,34,x\nC2,Bob,3\n"}, _validate(False),
+             OK, "line 2: the row has more values than the header's 3 columns; without a column: 'x'"),
+        Case("csv_multiline_quoted_lines", {"customers.csv": 'customer_id,name,age\nC1,"Ann\nSmith",34\n'
+                                            "C2,Bob,-4\n"}, _validate(False), OK, "line 4: age -4 is outside"),
+        Case("csv_blank_header", {"customers.csv": "\n\ncustomer_id\nC1\n"}, _validate(False), DATA,
+             "customers.csv"),
+        Case("csv_float_overflow", {"customers.csv": "customer_id,network_score\nC1," + "9" * 400 + "\n"},
+             _validate(False), OK, "network_score '999"),
     ]
 
 
 def cases() -> list[Case]:
     return [*_expression_cases(), *_yaml_cases(), *_path_cases(), *_excel_cases(), *_formula_cases(),
-            *_text_cases()]
+            *_text_cases(), *_encoding_cases()]
 
 
 def build(case: Case, folder: Path) -> list[str]:

@@ -21,10 +21,12 @@ from workbench.data.limits import confine
 from workbench.data.mapping import Mapping, MappingError, TableMapping
 from workbench.data.sources import (
     DUCKDB_SUFFIXES,
+    TEXT_SUFFIXES,
     RawTable,
     SourceError,
     duckdb_tables,
     find_table_files,
+    inner_suffix,
     read_raw,
     table_stem,
 )
@@ -64,6 +66,9 @@ def _pending_file(name: str, file: Path, **options) -> Pending:
         engine = _parquet_source(file)
     elif suffix in DUCKDB_SUFFIXES and options.get("table"):
         engine = _duckdb_source(file, options["table"])
+    elif inner_suffix(file) in TEXT_SUFFIXES and file.is_file():
+        # read by DuckDB when first used (engine_text.materialise), unless it declines the file
+        engine = EngineSource(file.name, "", {"csv": (file, options)})
     return Pending(name, partial(read_raw, file, **options), engine)
 
 

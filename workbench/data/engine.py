@@ -170,11 +170,14 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
         return None
     targets, matched = found
     extras = mapping.extra if mapping else {}
-    typed, flags = ["__row"], []  # flags: (column, check, sql condition)
+    typed, flags = ["r.__row"], []  # flags: (column, check, sql condition)
+    text = _text_columns(con, source, table.name, mapping)
     for name, (src, kind) in targets.items():
         column = table.column(name) if name in table.column_names else None
         dtype = column.dtype if column else extras[name]
-        sql = _column_sql(name, src, kind, dtype, column.allowed if column else None)
+        allowed = column.allowed if column else None
+        sql = (text.column(name, src, dtype, allowed) if text is not None
+               else _column_sql(name, src, kind, dtype, allowed))
         if sql is None:
             log.info("%s: column %s of type %s is checked in pandas", source.file, src, kind)
             return None
@@ -184,8 +187,12 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
             flags.append((name, "unreadable", quote("__bad_" + name)))
     names = [c for c in table.column_names if c in targets] + [c for c in targets if c not in table.column_names]
     tag = table.name
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote('__typed_' + tag)} AS "
-                f"SELECT {', '.join(typed)} FROM ({source.sql})")
+    # a text file's values are parsed once, into a table, not again by every query on the view
+    kind = "VIEW" if text is None else "TABLE"
+    con.execute(f"DROP VIEW IF EXISTS {quote('__typed_' + tag)}")
+    con.execute(f"DROP TABLE IF EXISTS {quote('__typed_' + tag)}")
+    con.execute(f"CREATE TEMP {kind} {quote('__typed_' + tag)} AS "
+                f"SELECT {', '.join(typed)} FROM ({source.sql if text is None else text.relation()}) r")
     flags += _rule_flags(table, names, targets, as_of, parents)
     refs = _references(table, names, parents)
     joins = "".join(
@@ -206,7 +213,8 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
     con.execute(f"CREATE OR REPLACE VIEW {rows_view} AS SELECT __row, {', '.join(map(quote, names))} "
                 f"FROM {quote('__typed_' + tag)}{kept}")
     con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(map(quote, names))} FROM {rows_view}")
-    result = _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read)
+    result = _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read,
+                      text.expected if text is not None else {})
     result.view, result.rows_view, result.columns = view, rows_view, names
     if matched and mapping is not None:
         result.notes.append(f"{source.file}: {table.name} columns taken by their names: {', '.join(matched)}")
@@ -267,12 +275,26 @@ def _rule_flags(table: Table, names, targets, as_of, parents) -> list[tuple[str,
     return flags
 
 
-def _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read) -> EngineResult:
+def _text_columns(con, source: EngineSource, tag: str, mapping: TableMapping | None):
+    """The SQL parser of a text file's columns (None for typed sources)."""
+    sep = source.raw_dialect.get("text")
+    if sep is None:
+        return None
+    from workbench.data.engine_text import TextColumns
+    from workbench.data.parsing import Dialect
+
+    dialect = Dialect(decimal=mapping.decimal if mapping else None, decimal_hint="," if sep == ";" else None,
+                      thousands=mapping.thousands if mapping else None,
+                      date_format=mapping.date_format if mapping else None)
+    return TextColumns(con, source.sql, tag, dialect)
+
+
+def _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read, expected) -> EngineResult:
     from workbench.data.engine_rejects import explain
 
     rejects, rejected_rows, n_rejected, dropped = explain(
         con, source, table, flagged, flags, targets, as_of,
-        {name: p.rejected_keys for name, p in parents.items()})
+        {name: p.rejected_keys for name, p in parents.items()}, expected)
     return EngineResult(table.name, source.file, "", "", names, rejects, rejected_rows, read, n_rejected,
                         rejected_key_values=dropped)
 

@@ -55,7 +55,8 @@ def _typed_rows(con, table: Table, rows: np.ndarray, dtypes: dict[str, str]) -> 
     return typed
 
 
-def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as_of, rejected_keys):
+def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as_of, rejected_keys,
+            expected_by: dict[str, str] | None = None):
     """(rejects, rejected raw rows, rejected records, rejected key values) for the flagged rows."""
     rows = flagged["__row"].to_numpy()
     dtypes = {n: (table.column(n).dtype if n in table.column_names else None) for n in targets}
@@ -72,7 +73,7 @@ def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as
             continue
         src = raw.loc[hit - 1, targets[column][0]]
         if check == "unreadable":
-            expected = _expected(dtypes[column])
+            expected = (expected_by or {}).get(column) or _expected(dtypes[column])
             parsed.append(pd.DataFrame({"__idx": hit, "column": column, "value": src.astype("str").to_numpy(),
                                         "rule": "unreadable value",
                                         "reason": [f"{column} {v!r} is not {expected}" for v in src]}))
@@ -81,7 +82,7 @@ def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as
     rules = _rule_problems(ruled, typed, table, as_of, rejected_keys)
     problems = pd.concat([*parsed, rules], ignore_index=True)
     record = pd.Series(rows, index=rows)
-    fake = RawTable(raw, source.file, None, typed=True)
+    fake = RawTable(raw, source.file, source.raw_dialect.get("first_line"), typed=True)
     rejects = format_rejects(problems, record, fake, table.name)
     bad = np.unique(problems["__idx"].to_numpy().astype("int64"))
     rejected_rows = raw.loc[bad - 1].copy()

@@ -95,9 +95,8 @@ class Loader:
         spec = self.mapping.for_table(name) if self.mapping else None
         result = None
         keep = self._keep_unknown(name)
-        if self.use_engine and pending.engine is not None:
+        if self.use_engine and pending.engine is not None and self._attach(pending):
             con = self._duckdb()
-            self._attach(pending)
             parents = {r.table: self._parent(r.table, keep=r.table in keep)
                        for r in CONTRACT[name].references if r.table in self.results}
             result = check_in_engine(con, pending.engine, CONTRACT[name], mapping=spec, as_of=self.as_of,
@@ -105,6 +104,11 @@ class Loader:
             if result is not None:
                 self._published.add(name)
                 self.rejected_keys[name] = result.rejected_key_values
+            if result is None and "csv" in pending.engine.raw_dialect:
+                log.info("%s: read by DuckDB, but parsed in pandas: the mapping derives, recodes, filters or "
+                         "unpivots", pending.engine.file)
+            if "csv" in pending.engine.raw_dialect:  # parsed into its typed table (or declined): not needed
+                con.execute(f"DROP TABLE IF EXISTS {quote('__csv_' + name)}")
         if result is None:
             result = self._check_pandas(name, pending, spec, keep)
         self.results[name] = result
@@ -276,9 +280,19 @@ class Loader:
         self.ibis().create_view(name, ibis.memtable(frame), overwrite=True)
         self._published.add(name)
 
-    def _attach(self, pending: Pending) -> None:
+    def _attach(self, pending: Pending) -> bool:
+        """Make the source of `pending` readable by the engine; False when the engine declines it."""
         dialect = pending.engine.raw_dialect
         con = self._duckdb()
+        if "csv" in dialect:
+            from workbench.data.engine_text import materialise
+
+            path, options = dialect["csv"]
+            read = materialise(con, quote(f"__csv_{pending.name}"), path, **options)
+            if read is None:
+                return False
+            pending.engine.sql, dialect["text"], dialect["first_line"] = read
+            return True
         if "frame" in dialect:
             import numpy as np
             import pyarrow as pa
@@ -292,6 +306,7 @@ class Loader:
             if "__src_db" not in attached:
                 path = str(dialect["attach"].resolve()).replace("'", "''")
                 con.execute(f"ATTACH '{path}' AS __src_db (READ_ONLY)")
+        return True
 
 
 def _n_accepted(result) -> int:

@@ -188,7 +188,8 @@ def _parse_number(raw: pd.Series, column: Column, *, dialect: Dialect) -> ParseR
     infinite = values.notna() & ~np.isfinite(values)  # also a 400-digit text, read as inf
     bad, values = bad | infinite, values.where(~infinite)
     if integer:
-        fractional = values.notna() & (values % 1 != 0)
+        # a fraction, or a whole number beyond 64 bits (a 20-digit "age"), is not a whole number
+        fractional = values.notna() & ((values % 1 != 0) | (values.abs() >= 2.0**63))
         bad = bad | fractional
         values = values.where(~fractional).round().astype("Int64")
     return ParseResult(values, bad, expected, decimal)
@@ -291,7 +292,26 @@ def _parse_date(raw: pd.Series, *, datetime: bool, dialect: Dialect) -> ParseRes
     text = text.where(text != "")
     present = text.notna()
     sample = text[present]
-    sample = sample.iloc[:: max(1, len(sample) // 2000)].head(2000)
+    formats, expected, chosen = date_plan(sample.iloc[:: max(1, len(sample) // 2000)].head(2000),
+                                          datetime=datetime, dialect=dialect)
+    values = read_dates(text, formats)
+    if cells is not None:
+        values = values.fillna(_naive_utc(pd.to_datetime(cells, utc=True, errors="coerce")))
+        present = present | cells.notna()
+    return ParseResult(
+        values if datetime else values.dt.normalize(),
+        present & values.isna(),
+        expected,
+        chosen,
+    )
+
+
+def date_plan(sample: pd.Series, *, datetime: bool, dialect: Dialect) -> tuple[list[str], str, str]:
+    """(formats to try in order, what a good value looks like, the chosen format) for a column.
+
+    `sample`: up to 2000 of the column's non-empty stripped values, every n-th in file order.
+    """
+    kind = "a date and time" if datetime else "a date"
     if dialect.date_format:
         chosen = dialect.date_format
         formats = _rank(sample, _variants(chosen))
@@ -301,16 +321,12 @@ def _parse_date(raw: pd.Series, *, datetime: bool, dialect: Dialect) -> ParseRes
     if chosen != "ISO8601":  # unambiguous, so read in every column
         formats.append("ISO8601")
         label += ", or YYYY-MM-DD"
-    values = _read_dates(text, formats)[0]
-    if cells is not None:
-        values = values.fillna(_naive_utc(pd.to_datetime(cells, utc=True, errors="coerce")))
-        present = present | cells.notna()
-    return ParseResult(
-        values if datetime else values.dt.normalize(),
-        present & values.isna(),
-        f"{kind} ({label})",
-        chosen,
-    )
+    return formats, f"{kind} ({label})", chosen
+
+
+def read_dates(text: pd.Series, formats: list[str]) -> pd.Series:
+    """Stripped text values as naive UTC timestamps (ns), each read by the first format that reads it."""
+    return _read_dates(text, formats)[0]
 
 
 def _variants(fmt: str) -> list[str]:

@@ -7,7 +7,6 @@ shown exactly as the file holds it. Parquet and DuckDB keep their own types.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import logging
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 TABLE_SUFFIXES = (*TEXT_SUFFIXES, *EXCEL_SUFFIXES, ".parquet", ".pq")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 WHITESPACE = "whitespace"
-_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 
 class SourceError(ValueError):
@@ -53,6 +51,10 @@ class RawTable:
     lines: np.ndarray | None = None
     #: Blank lines (or rows of empty cells) left out: they hold no record.
     blank: int = 0
+    #: Problems of the reading itself (short and long rows...): record (1-based), column, value, rule, reason.
+    problems: pd.DataFrame | None = None
+    #: What a person should know about the reading (an encoding guessed...), shown with the reconciliation.
+    notes: list[str] = field(default_factory=list)
 
     def line_of(self, records: np.ndarray) -> np.ndarray | None:
         """File line of each record number (1-based), or None for sources without lines."""
@@ -130,7 +132,8 @@ def read_raw(
         Field separator; ``None`` sniffs it from the first line among ``;`` ``,`` tab and
         ``|``, falling back to runs of whitespace. ``"whitespace"`` forces the latter.
     encoding
-        ``None`` tries UTF-8 (with or without BOM), then cp1252, then latin-1.
+        ``None`` detects it (:mod:`workbench.data.text_scan`): a byte-order mark (UTF-8, -16,
+        -32), else UTF-8, else cp1252 with a note; a file mixing UTF-8 and other bytes is refused.
     header, names, skiprows
         Whether the first (non-skipped) line names the columns; names to use otherwise.
     sheet
@@ -162,73 +165,12 @@ def read_raw(
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(path, sheet=sheet, header=header, names=names, skiprows=skiprows)
     if suffix in TEXT_SUFFIXES or suffix == "":
-        return _read_text(path, sep=sep, encoding=encoding, header=header, names=names,
-                          skiprows=skiprows)
+        from workbench.data.text import read_text
+
+        return read_text(path, sep=sep, encoding=encoding, header=header, names=names, skiprows=skiprows)
     raise SourceError(
         f"{path.name}: unsupported file type {suffix!r}; use CSV/TXT, Excel, Parquet or DuckDB"
     )
-
-
-def _detect_encoding(path: Path) -> str:
-    """First encoding among UTF-8 (BOM or not), cp1252, latin-1 that decodes the whole file."""
-    for enc in _ENCODINGS:
-        try:
-            with _open_text(path, enc) as fh:
-                while fh.read(1 << 20):
-                    pass
-            return enc
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"  # decodes any byte sequence; kept for completeness
-
-
-def _sniff_sep(first_line: str) -> str:
-    counts = {s: first_line.count(s) for s in (";", "\t", "|", ",")}
-    best = max(counts, key=counts.get)
-    if counts[best] > 0:
-        return best
-    return WHITESPACE
-
-
-def _read_text(path, *, sep, encoding, header, names, skiprows) -> RawTable:
-    enc = encoding or _detect_encoding(path)
-    if encoding is None and enc != "utf-8-sig":
-        log.info("%s: not UTF-8, read as %s", path.name, enc)
-    try:
-        with _open_text(path, enc) as fh:
-            lines = [fh.readline() for _ in range(skiprows + 1)]
-    except LookupError:
-        raise SourceError(f"{path.name}: unknown encoding {enc!r} (try utf-8, cp1252 or latin-1)") from None
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path.name}: not readable as {enc} ({exc.reason} at byte {exc.start}); "
-                          "remove the encoding from the mapping to detect it, or name the right one") from None
-    first = lines[-1]
-    if not first.strip():
-        raise SourceError(f"{path.name}: the file is empty (no header line at line {skiprows + 1})")
-    sep = sep or _sniff_sep(first)
-    kwargs = dict(
-        dtype=str, keep_default_na=False, na_values=[""], encoding=enc, skiprows=skiprows,
-        header=0 if header else None, names=names, skipinitialspace=True,
-        # a separator ending every data line must not turn the first column into the index
-        index_col=False,
-        # blank lines stay as empty records here, so that line numbers stay exact
-        skip_blank_lines=False,
-    )
-    if sep == WHITESPACE:
-        kwargs["sep"] = r"\s+"
-    else:
-        kwargs.update(sep=sep, quotechar='"', quoting=csv.QUOTE_MINIMAL)
-    try:
-        frame = pd.read_csv(path, **kwargs)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise SourceError(f"{path.name}: cannot be read as a {sep!r}-separated file: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path.name}: not readable as {enc} ({exc.reason}); name the encoding "
-                          "in the mapping (utf-8, cp1252, latin-1...)") from None
-    first_line = skiprows + (2 if header else 1)
-    frame, lines, blank = _drop_blank(_drop_unnamed_empty(frame), first_line)
-    dialect = {"format": "text", "sep": sep, "encoding": enc}
-    return RawTable(frame, path.name, first_line, dialect, lines=lines, blank=blank)
 
 
 def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:
@@ -238,12 +180,12 @@ def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=empty)
 
 
-def _drop_blank(frame: pd.DataFrame, first_line: int):
+def _drop_blank(frame: pd.DataFrame, first_line: int, lines: np.ndarray | None = None):
     """Leave out blank records, keeping each remaining record's file line."""
     blank = frame.isna().all(axis=1).to_numpy()
-    lines = np.arange(first_line, first_line + len(frame))
     if not blank.any():
-        return frame, None, 0
+        return frame, lines, 0
+    lines = np.arange(first_line, first_line + len(frame)) if lines is None else lines
     return frame[~blank].reset_index(drop=True), lines[~blank], int(blank.sum())
 
 

@@ -75,6 +75,7 @@ def check_table(
     source, matched = rename(frame, table, mapping, raw.file)
     typed, problems = _parse(source, table, mapping, _dialect(raw, mapping))
     rows = frame["__row"]
+    problems = _read_problems(raw, rows, problems)
     typed = apply_constants_and_derive(typed, table, mapping, raw.file, rows)
     _require_columns(typed, table, raw)
     read = len(typed)
@@ -87,9 +88,19 @@ def check_table(
     result = _split(raw, table, typed, problems, rows, read=read, excluded=int((~keep).sum()))
     if matched and mapping is not None:
         result.notes.append(f"{raw.file}: {table.name} columns taken by their names: {', '.join(matched)}")
+    result.notes.extend(raw.notes)
     if raw.blank:
         result.notes.append(f"{raw.file}: {raw.blank} blank line(s) hold no record and were skipped")
     return result
+
+
+def _read_problems(raw: RawTable, rows: pd.Series, problems: pd.DataFrame) -> pd.DataFrame:
+    """Problems of the reading (short and long rows...) on every record of their file row."""
+    if raw.problems is None or raw.problems.empty:
+        return problems
+    at = pd.DataFrame({"__idx": rows.index, "record": rows.to_numpy()})
+    found = raw.problems.merge(at, on="record")[PROBLEM_COLUMNS]
+    return pd.concat([problems, found], ignore_index=True) if len(problems) else found
 
 
 def _dialect(raw: RawTable, mapping: TableMapping | None) -> Dialect:

@@ -1,0 +1,232 @@
+"""CSV and text files read by DuckDB into one table, and parsed by the contract's rules in SQL.
+
+:func:`materialise` reads the file once, with ``read_csv`` (every value as text, the dialect the
+reference reader's sniffing decides: separator, quote, encoding, header) into one temporary
+table, each value as the reference reader gives it (spaces after a separator skipped, empty
+as missing), and the row number its ``rowid`` keeps. It declines (returns None, with a log
+line) what the reference reader (:mod:`workbench.data.text`) does better: encodings other
+than UTF-8, runs of whitespace as separator, duplicated or blank header names, ragged rows
+(DuckDB's strict reading fails on them), blank lines and quoted fields spanning lines (records
+and lines no longer match one to one, so line numbers need the reference reader's count).
+
+:class:`TextColumns` writes the parsing rules of :mod:`workbench.data.parsing` as SQL:
+numbers (currency signs and spaces removed, strict decimal comma or point with grouping,
+trailing minus, parentheses, the convention chosen per column by counts with the same
+tie-break and ambiguity warning), yes/no words, trimmed text and allowed values. Dates are
+read by the reference parser itself, once per distinct value (a column of 11M order dates
+holds a few thousand), choosing the format on the same sample, and joined back in the
+engine: formats such as ``ISO8601`` with offsets or day-first variants then read exactly as
+in pandas, which hand-written ``strptime`` patterns would only approximate.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.data.parsing import (
+    _BLANKS,
+    _FALSE,
+    _NOISE,
+    _NUMBER,
+    _POINT_NAME,
+    _TRUE,
+    Dialect,
+    date_plan,
+    read_dates,
+)
+from workbench.data.sources import WHITESPACE
+from workbench.data.text import first_lines, header_names, sniff_sep
+from workbench.data.text_scan import scan_text
+
+__all__ = ["TextColumns", "materialise"]
+
+log = logging.getLogger(__name__)
+
+#: What Python's str.strip() strips (the reference trims so).
+_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+          "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+_MAX_COLUMNS = 200
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _strip(expr: str) -> str:
+    return f"NULLIF(trim({expr}, {_lit(_SPACE)}), '')"
+
+
+def materialise(con, relation: str, path: Path, *, sep=None, encoding=None, header=True, names=None,
+                skiprows=0, **_) -> tuple[str, str, int] | None:
+    """Read `path` into the temp table `relation`: (its SQL with ``__row``, separator, line of the first
+    record), or None to decline."""
+    import duckdb
+
+    from workbench.data.sources import SourceError
+
+    try:
+        scan = scan_text(path, encoding=encoding, error=SourceError)
+        first = first_lines(path, scan.encoding, skiprows + 1)[-1]
+    except (SourceError, LookupError, UnicodeDecodeError, OSError):
+        return _decline(path, "its encoding needs the reference reader's message")
+    if scan.encoding not in ("utf-8-sig", "utf-8", "utf8") or not first.strip():
+        return _decline(path, f"encoding {scan.encoding}" if first.strip() else "no header line")
+    sep = sep or sniff_sep(first)
+    columns = list(names) if names else header_names(first, sep) if header else None
+    if sep == WHITESPACE or not columns:
+        return _decline(path, "whitespace-separated")
+    if len(columns) > _MAX_COLUMNS:  # a contract table has a few dozen: binding thousands takes DuckDB long
+        return _decline(path, f"{len(columns)} columns")
+    if len(set(columns)) < len(columns) or any(c.startswith("Unnamed: ") for c in columns):
+        return _decline(path, "duplicated or blank header names")
+    select = ", ".join(f"NULLIF(ltrim({_q(f'c{i}')}, ' '), '') AS {_q(c)}" for i, c in enumerate(columns))
+    spec = "{" + ", ".join(f"{_lit(f'c{i}')}: 'VARCHAR'" for i in range(len(columns))) + "}"
+    skip = skiprows + (1 if header else 0)
+    read = (f"read_csv({_lit(str(path.resolve()))}, delim={_lit(sep)}, quote='\"', escape='\"', "
+            f"header=false, skip={skip}, columns={spec}, auto_detect=false, strict_mode=true, "
+            "null_padding=false, encoding='utf-8')")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {select} FROM {read}")
+    except duckdb.Error as exc:
+        return _decline(path, str(exc).splitlines()[0])
+    n = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+    if scan.lines != skip + n:
+        con.execute(f"DROP TABLE {relation}")
+        return _decline(path, f"{scan.lines} lines for {n} records (blank lines or quoted line breaks)")
+    log.info("%s: read by DuckDB into one table (%d records, separator %r)", path.name, n, sep)
+    return f"SELECT *, rowid + 1 AS __row FROM {relation}", sep, skip + 1
+
+
+def _decline(path: Path, why: str) -> None:
+    log.info("%s: read and parsed in pandas, not in the engine: %s", path.name, why)
+    return None
+
+
+class TextColumns:
+    """The SQL that parses each text column of a relation to its contract type."""
+
+    def __init__(self, con, source_sql: str, tag: str, dialect: Dialect) -> None:
+        self.con, self.source_sql, self.tag, self.dialect = con, source_sql, tag, dialect
+        self.layers: list[str] = []  # extra select items on the source: parsed helpers
+        self.joins: list[str] = []
+        self.expected: dict[str, str] = {}
+
+    def relation(self) -> str:
+        """The source with the helper columns the column expressions use."""
+        extra = "".join(f", {x}" for x in self.layers)
+        return f"SELECT r.*{extra} FROM ({self.source_sql}) r{''.join(self.joins)}"
+
+    def _wrap(self, *layers: str) -> None:
+        """Add helper columns, computed once per row, that the next ones (and the typed columns) read."""
+        self.layers.extend(layers)
+        self.source_sql, self.layers, self.joins = self.relation(), [], []
+
+    def column(self, name: str, src: str, dtype: str, allowed) -> tuple[str, str | None] | None:
+        c = f"r.{_q(src)}"
+        if dtype == "string":
+            expr = _strip(c)
+            if allowed:
+                cases = " ".join(f"WHEN {_lit(a.lower())} THEN {_lit(a)}" for a in allowed)
+                expr = f"CASE lower({expr}) {cases} ELSE {expr} END"
+            return expr, None
+        if dtype == "bool":
+            w = _q(f"__bool_{name}")
+            self._wrap(f"lower({_strip(c)}) AS {w}")
+            value = (f"CASE WHEN r.{w} IN ({', '.join(map(_lit, sorted(_TRUE)))}) THEN true "
+                     f"WHEN r.{w} IN ({', '.join(map(_lit, sorted(_FALSE)))}) THEN false END")
+            self.expected[name] = "yes/no (1/0, true/false, oui/non)"
+            return value, f"(r.{w} IS NOT NULL AND ({value}) IS NULL)"
+        if dtype in ("float", "int"):
+            return self._number(name, c, dtype == "int")
+        if dtype in ("date", "datetime"):
+            return self._date(name, c, dtype == "datetime")
+        return None
+
+    def _number(self, name: str, c: str, integer: bool):
+        d = self.dialect
+        text = f"regexp_replace({c}, {_lit(_NOISE)}, '', 'g')"
+        if d.thousands and d.thousands not in ".," + _BLANKS + "'":
+            text = f"replace({text}, {_lit(d.thousands)}, '')"
+        s, x, p = _q(f"__num_{name}"), f"r.{_q('__clean_' + name)}", f"r.{_q('__paren_' + name)}"
+        blank_bad = f"({text} = '' AND NOT regexp_full_match({c}, '[{_BLANKS}]*'))"
+        self._wrap(f"NULLIF({text}, '') AS {_q('__clean_' + name)}",
+                   f"coalesce({blank_bad}, false) AS {_q('__blank_' + name)}")
+        # signs normalised: (12,50) and 12,50- are -12,50
+        self._wrap(f"CASE WHEN starts_with({x}, '(') AND ends_with({x}, ')') THEN '-' || substr({x}, 2, "
+                   f"length({x}) - 2) ELSE {x} END AS {_q('__paren_' + name)}")
+        self._wrap(f"CASE WHEN ends_with({p}, '-') AND NOT regexp_matches({p}, '^[+-]') THEN '-' || "
+                   f"substr({p}, 1, length({p}) - 1) ELSE {p} END AS {s}")
+        s = f"r.{s}"
+        ok = {k: f"regexp_full_match({s}, {_lit(v)})" for k, v in _NUMBER.items()}
+        strict = d.decimal or {".": ",", ",": "."}.get(d.thousands or "")
+        n_c, n_p, example, bad_c, bad_p = self.con.execute(
+            f"SELECT count(*) FILTER ({ok[',']}), count(*) FILTER ({ok['.']}), "
+            f"arg_min({s}, __row) FILTER ({ok[',']} AND {ok['.']} AND regexp_matches({s}, '[.,]')), "
+            f"count(*) FILTER (NOT {ok[',']} AND {ok['.']}), count(*) FILTER (NOT {ok['.']} AND {ok[',']}) "
+            f"FROM ({self.relation()}) r").fetchall()[0]
+        if strict:
+            decimal = strict
+        elif n_c != n_p:
+            decimal = "," if n_c > n_p else "."
+        else:
+            decimal = d.decimal_hint or "."
+            if example is not None:
+                log.warning("%s: values such as %r are numbers with a decimal comma and with a decimal point, "
+                            "of different amounts; read with a %s. Set `decimal` in the mapping if that is wrong.",
+                            name, example, _POINT_NAME[decimal])
+        expected = "a whole number" if integer else "a number"
+        if (bad_c if decimal == "," else bad_p):
+            expected += (f" with a {_POINT_NAME[decimal]} (as the mapping says)" if strict
+                         else f" ({_POINT_NAME[decimal]})")
+        self.expected[name] = expected
+        digits = f"replace({s}, '.', '')" if decimal == "," else f"replace({s}, ',', '')"
+        if decimal == ",":
+            digits = f"replace({digits}, ',', '.')"
+        v = f"(CASE WHEN {ok[decimal]} THEN TRY_CAST({digits} AS DOUBLE) END)"
+        bad = f"(r.{_q('__blank_' + name)} OR ({s} IS NOT NULL AND ({v} IS NULL OR isinf({v}))))"
+        if integer:
+            bad = f"({bad} OR {v} % 1 <> 0 OR abs({v}) >= 9223372036854775808.0)"
+            return f"CASE WHEN NOT {bad} THEN CAST(round({v}) AS BIGINT) END", f"coalesce({bad}, false)"
+        return f"CASE WHEN NOT {bad} THEN {v} END", f"coalesce({bad}, false)"
+
+    def _date(self, name: str, c: str, datetime: bool):
+        v = _q(f"__dv_{name}")
+        self._wrap(f"{_strip(c)} AS {v}")
+        rel = self.relation()
+        n = self.con.execute(f"SELECT count({v}) FROM ({rel})").fetchall()[0][0]
+        step = max(1, n // 2000)
+        # every step-th non-empty value in file order, as the reference samples; without empty
+        # values (the usual case) those are rows 1, 1 + step... and no sort over the file is needed
+        full = n == self.con.execute(f"SELECT count(*) FROM ({rel})").fetchall()[0][0]
+        numbered = (f"SELECT {v} AS v, __row AS rn FROM ({rel}) WHERE __row <= {2000 * step}" if full else
+                    f"SELECT {v} AS v, row_number() OVER (ORDER BY __row) AS rn FROM ({rel}) WHERE {v} IS NOT NULL")
+        sample = self.con.execute(
+            f"SELECT v FROM ({numbered}) WHERE (rn - 1) % {step} = 0 ORDER BY rn LIMIT 2000").fetchall()
+        formats, self.expected[name], _ = date_plan(pd.Series([r[0] for r in sample], dtype="str"),
+                                                    datetime=datetime, dialect=self.dialect)
+        values = pd.Series([r[0] for r in self.con.execute(
+            f"SELECT DISTINCT {v} FROM ({rel}) WHERE {v} IS NOT NULL").fetchall()], dtype="str")
+        parsed = read_dates(values, formats)
+        if not datetime:
+            parsed = parsed.dt.normalize()
+        table = _q(f"__dates_{self.tag}_{name}")
+        self.con.register("__dates_frame", pd.DataFrame({"v": values.astype(object), "ts": parsed}))
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM __dates_frame")
+        finally:
+            self.con.unregister("__dates_frame")
+        alias = _q(f"__d_{name}")
+        self._wrap()
+        self.joins = [f" LEFT JOIN {table} {alias} ON r.{v} = {alias}.v"]
+        self._wrap(f"{alias}.ts AS {_q('__date_' + name)}")
+        ts = _q(f"__date_{name}")
+        return f"r.{ts}", f"(r.{v} IS NOT NULL AND r.{ts} IS NULL)"
