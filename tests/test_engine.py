@@ -168,3 +168,22 @@ def test_tables_can_be_replaced_or_left_out(messy):
     crm.tables["orders"] = pd.DataFrame({"customer_id": ["C1"], "amount": [1.0]})
     assert crm["orders"]["amount"].tolist() == [1.0]
     assert crm.table("orders").count().execute() == 1
+
+
+
+def test_composite_key_duplicates_match_the_pandas_path(tmp_path):
+    # the first row of each repeated (campaign_id, customer_id) in file order is kept, the later ones rejected
+    pd.DataFrame({"customer_id": ["C1", "C2"]}).to_parquet(tmp_path / "customers.parquet")
+    pd.DataFrame({"campaign_id": ["K1", "K2"]}).to_parquet(tmp_path / "campaigns.parquet")
+    contacts = pd.DataFrame({"campaign_id": ["K1", "K1", "K2", "K1", "K2", "K1", "K2"],
+                             "customer_id": ["C1", "C2", "C1", "C1", "C2", "C1", "C1"], "group": ["target"] * 7})
+    contacts.to_parquet(tmp_path / "campaign_contacts.parquet")
+    crm = _same(tmp_path, as_of="2025-12-31")
+    _engine_checked(crm, "campaign_contacts")
+    dup = crm.rejects[crm.rejects["reason"].str.startswith("duplicate key")]
+    assert sorted(dup["row"]) == [4, 6, 7]
+    # a key with a missing part: such rows group together (the later one is a duplicate too)
+    contacts.loc[[1, 4], "campaign_id"] = None
+    contacts.to_parquet(tmp_path / "campaign_contacts.parquet")
+    rejects = wb.load(tmp_path, as_of="2025-12-31").rejects
+    assert sorted(rejects.loc[rejects["reason"].str.startswith("duplicate key"), "row"]) == [4, 5, 6, 7]

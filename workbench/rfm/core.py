@@ -48,9 +48,8 @@ def _as_ibis(orders, columns=_NEEDED):
 def _is_purchase(t):
     """A purchase is a line with a positive amount; in an export without amounts (purchase dates
     only: every amount 0) every line is one, so that recency and frequency still stand."""
-    import ibis
-
-    dates_only = t.amount.abs().max().over(ibis.window()) == 0
+    # a scalar subquery, not a window over the whole table (which held every line in memory)
+    dates_only = t.amount.abs().max().as_scalar() == 0
     return (t.amount > 0) | ((t.amount == 0) & dates_only)
 
 
@@ -142,7 +141,7 @@ def _add_prospects(rfm: pd.DataFrame, customers, as_of: pd.Timestamp) -> tuple[p
     if "first_contact_date" in known:
         not_yet = pd.to_datetime(known["first_contact_date"]) > as_of
     ids = known.loc[~not_yet, "customer_id"].astype("str")
-    new = ids[~ids.isin(rfm["customer_id"])].unique()
+    new = ids[~_is_in(ids, rfm["customer_id"])].unique()
     if not_yet.any():
         log.info("%d customers first contacted after %s are left out", int(not_yet.sum()), as_of.date())
     if len(new):
@@ -152,6 +151,16 @@ def _add_prospects(rfm: pd.DataFrame, customers, as_of: pd.Timestamp) -> tuple[p
                                   "monetary": 0.0})
         rfm = pd.concat([rfm, prospects], ignore_index=True)[RFM_COLUMNS]
     return rfm, int(not_yet.sum())
+
+
+def _is_in(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` for text, through Arrow's hash set (pandas' Arrow strings loop in Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    left = pa.array(values.to_numpy(object) if values.dtype == object else values, from_pandas=True)
+    right = pa.array(among.to_numpy(object) if among.dtype == object else among, from_pandas=True)
+    return pc.is_in(left, value_set=right.cast(left.type)).to_numpy(zero_copy_only=False)
 
 
 class RFMScorer:

@@ -168,7 +168,8 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     scorer._assign(table)
     attributes = _attributes(customers)
     if attributes is not None:
-        table = table.merge(attributes, on="customer_id", how="left", validate="one_to_one")
+        # one row per customer on both sides (a group-by, and drop_duplicates): no validate= pass
+        table = table.merge(attributes, on="customer_id", how="left")
     rules, notes = None, []
     if rfmcca:
         table, rules, potential, notes = _add_rfmcca(table, orders, as_of, potential, rules_min_support)
@@ -198,7 +199,7 @@ def _add_rfmcca(table, orders, as_of, potential, min_support):
     if "channel" not in orders.columns:
         notes.append("orders have no channel: no channel profile")
     profile = customer_profile(orders, as_of=as_of, rules=rules)
-    table = table.merge(profile, on="customer_id", how="left", validate="one_to_one")
+    table = table.merge(profile, on="customer_id", how="left")  # both grouped by customer_id
     table["potential_class"] = potential.classify(table)
     return table, rules, potential, notes
 

@@ -183,9 +183,28 @@ def pnbd_log_a0(params, x, t_x, T) -> np.ndarray:
         big, second = beta, r + x
     diff = abs(alpha - beta)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_u1 = np.log(hyp2f1(rsx, second, rsx + 1, diff / (big + t_x))) - rsx * np.log(big + t_x)
-        log_u2 = np.log(hyp2f1(rsx, second, rsx + 1, diff / (big + T))) - rsx * np.log(big + T)
+        h_tx, h_T = _hyp2f1_once(rsx, second, diff / (big + t_x), diff / (big + T))
+        log_u1 = np.log(h_tx) - rsx * np.log(big + t_x)
+        log_u2 = np.log(h_T) - rsx * np.log(big + T)
         return log_u1 + np.log1p(-np.exp(log_u2 - log_u1))
+
+
+def _hyp2f1_once(a, b, z1, z2) -> tuple[np.ndarray, np.ndarray]:
+    """hyp2f1(a, b, a + 1, z1) and hyp2f1(a, b, a + 1, z2), each distinct argument evaluated once.
+
+    The same values as two direct calls, element by element (hyp2f1 is evaluated on the very
+    same arguments): customers share frequencies, ages and last-purchase ages, and near z = 1
+    (large s and beta, which the Pareto/NBD optimiser visits) one evaluation costs tens of
+    microseconds, so the fit spent most of its time on repeated arguments.
+    """
+    a, b, z1, z2 = np.broadcast_arrays(*(np.asarray(v, float) for v in (a, b, z1, z2)))
+    keys = np.column_stack([np.concatenate([a.ravel(), a.ravel()]), np.concatenate([b.ravel(), b.ravel()]),
+                            np.concatenate([z1.ravel(), z2.ravel()])])
+    if len(keys) < 64:
+        return hyp2f1(a, b, a + 1, z1), hyp2f1(a, b, a + 1, z2)
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    values = hyp2f1(distinct[:, 0], distinct[:, 1], distinct[:, 0] + 1, distinct[:, 2])[inverse.ravel()]
+    return values[:a.size].reshape(a.shape), values[a.size:].reshape(a.shape)
 
 
 def pnbd_loglik(params, x, t_x, T) -> np.ndarray:
