@@ -210,6 +210,10 @@ def _run(args) -> int:
             parameters["pseudonymise"] = True
             # one key for the whole run, inherited by its kernels: pseudonyms match across reports
             os.environ.setdefault(KEY_VARIABLE, secrets.token_hex(32))
+        refused = _password_in_url(parameters.get("data"))
+        if refused:
+            _err(refused)
+            return EXIT_USAGE
         if args.schedule:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
@@ -234,6 +238,17 @@ def _run(args) -> int:
             _out(f"          warning: {warning}")
     _out(f"index: {result.index}")
     return result.exit_code
+
+
+def _password_in_url(data) -> str | None:
+    """Why a `data` URL holding a password is refused (parameters land in manifests), else None."""
+    from workbench.data.postgres import is_postgres, mask_url, parse_url
+
+    if not is_postgres(data) or not parse_url(data).has_password:
+        return None
+    return (f"data {mask_url(data)}: a report keeps its parameters (manifest, index), so the URL must not "
+            "hold the password; leave it out and set PGPASSWORD, or a line in ~/.pgpass "
+            "(host:port:database:user:password)")
 
 
 def _schedule(args) -> int:
