@@ -177,3 +177,46 @@ def test_notebooks_give_the_same_figures_from_postgres_and_parquet(pg, parquet, 
         for path in got.html.parent.iterdir():
             if path.is_file():
                 assert password not in path.read_text(encoding="utf-8", errors="replace"), path.name
+
+
+def test_rfm_computed_inside_postgres_is_the_same_as_the_embedded_engine(pg, parquet, password, tmp_path):
+    inside, embedded = tmp_path / "inside.parquet", tmp_path / "embedded.parquet"
+    assert main(["rfm", "--data", pg.url(), "--engine", "postgres", "--as-of", AS_OF, "--out", str(inside)]) == 0
+    assert main(["rfm", "--data", str(parquet), "--as-of", AS_OF, "--out", str(embedded)]) == 0
+    got, expected = pd.read_parquet(inside), pd.read_parquet(embedded)
+    assert len(got) == CUSTOMERS
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_the_contract_is_checked_inside_postgres(pg, password):
+    from workbench.data.backends import load_remote
+
+    pg.execute("CREATE TABLE IF NOT EXISTS bad_orders AS SELECT * FROM sales.order_lines")
+    # three negative prices, one order dated after as_of, one line of an unknown product
+    pg.execute("UPDATE bad_orders SET unit_price = -5 WHERE line_id IN "
+               "(SELECT line_id FROM bad_orders ORDER BY line_id LIMIT 3)")
+    pg.execute("UPDATE bad_orders SET order_date = '2026-02-01' WHERE line_id IN "
+               "(SELECT line_id FROM bad_orders ORDER BY line_id DESC LIMIT 1)")
+    pg.execute("UPDATE bad_orders SET product_id = 'NOPE' WHERE line_id IN "
+               "(SELECT line_id FROM bad_orders ORDER BY line_id DESC OFFSET 1 LIMIT 1)")
+    mapping = {"tables": {"customers": {}, "products": {}, "orders": {"table": "bad_orders"}}}
+    from workbench.data.mapping import parse_mapping
+
+    inside = load_remote(pg.url(), engine="postgres", mapping=parse_mapping(mapping), as_of=AS_OF)
+    embedded = wb.load(pg.url(), mapping=parse_mapping(mapping), as_of=AS_OF).load_all()
+    assert inside.quality[["table", "read", "accepted", "rejected"]].to_dict("records") == \
+        embedded.quality[["table", "read", "accepted", "rejected"]].to_dict("records")
+    assert inside.checked["orders"].rejected == 5
+    assert inside.checked["orders"].by_rule == {"range:unit_price>=0": 3, "after_as_of:order_date": 1,
+                                                "reference:products": 1}
+
+
+def test_a_wrong_password_inside_postgres_exits_3(pg, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    out = tmp_path / "rfm.csv"
+    code = main(["rfm", "--data", pg.url(password="nope-x"), "--engine", "postgres", "--as-of", AS_OF,
+                 "--out", str(out)])
+    assert code == 3 and not out.exists()
+    err = capsys.readouterr().err
+    assert "refused the password" in err and "nope-x" not in err
