@@ -28,3 +28,19 @@ def real_data() -> Path:
 def _run_from_root(monkeypatch):
     """Tests use project-relative paths (data/mappings/...), whatever the invoking folder."""
     monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server on loopback (tests/pg_server.py), stopped after the session."""
+    from pg_server import PgServer, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's postgresql "
+                    "package (.ci/run does, as root)")
+    server = PgServer(bindir).start()
+    try:
+        yield server
+    finally:
+        server.stop()

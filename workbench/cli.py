@@ -100,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--pseudonymise", action="store_true", help="replace customer ids by keyed hashes, drop names, e-mails, phones, addresses")
     rfm.add_argument("--allow-outside", action="store_true",
                      help="let the mapping's file: read outside the data folder")
+    rfm.add_argument("--engine", choices=["duckdb", "postgres", "spark"], default="duckdb",
+                     help="where to check and compute: the embedded DuckDB (default; a database is read "
+                          "into it), inside PostgreSQL, or on Spark (a folder of Parquet files)")
+    rfm.add_argument("--spark-master", default=None,
+                     help="--engine spark: the cluster's master (spark://host:7077, yarn...); default local[2]")
     return parser
 
 
@@ -210,6 +215,10 @@ def _run(args) -> int:
             parameters["pseudonymise"] = True
             # one key for the whole run, inherited by its kernels: pseudonyms match across reports
             os.environ.setdefault(KEY_VARIABLE, secrets.token_hex(32))
+        refused = _password_in_url(parameters.get("data"))
+        if refused:
+            _err(refused)
+            return EXIT_USAGE
         if args.schedule:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
@@ -234,6 +243,17 @@ def _run(args) -> int:
             _out(f"          warning: {warning}")
     _out(f"index: {result.index}")
     return result.exit_code
+
+
+def _password_in_url(data) -> str | None:
+    """Why a `data` URL holding a password is refused (parameters land in manifests), else None."""
+    from workbench.data.postgres import is_postgres, mask_url, parse_url
+
+    if not is_postgres(data) or not parse_url(data).has_password:
+        return None
+    return (f"data {mask_url(data)}: a report keeps its parameters (manifest, index), so the URL must not "
+            "hold the password; leave it out and set PGPASSWORD, or a line in ~/.pgpass "
+            "(host:port:database:user:password)")
 
 
 def _schedule(args) -> int:
@@ -292,6 +312,8 @@ def _rfm(args) -> int:
     except ValueError as exc:  # a bad date, or rfm.GridError
         _err(f"usage error: {exc}")
         return EXIT_USAGE
+    if args.engine != "duckdb":
+        return _rfm_remote(args, as_of, grid)
     crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
                allow_outside=args.allow_outside, pseudonymise=args.pseudonymise, memory_limit=args.memory_limit)
     try:
@@ -303,14 +325,46 @@ def _rfm(args) -> int:
         _err(f"data error: {exc}")
         return EXIT_DATA
     path = rfm.export(result, args.out)
+    _rfm_summary(result, path, as_of, notes=crm.notes, quality=crm.loaded_quality)
+    return EXIT_OK
+
+
+def _rfm_summary(result, path, as_of, *, notes, quality) -> None:
     counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.counts.items())
     _out(f"{len(result.table):,} customers scored as of {as_of:%Y-%m-%d} -> {path} ({counts})")
     _out(result.grade_summary().to_string(index=False))
     _out(result.segment_report.sizes.to_string(index=False))
-    for note in [*crm.notes, *result.notes]:
+    for note in [*notes, *result.notes]:
         _out(f"note: {note}")
-    rejected = int(crm.loaded_quality["rejected"].sum())  # the tables scoring read; no others
+    rejected = int(quality["rejected"].sum())  # the tables scoring read; no others
     if rejected:
-        _out(f"note: {rejected:,} rows of {', '.join(crm.loaded)} were rejected at loading "
+        _out(f"note: {rejected:,} rows of {', '.join(quality['table'])} were rejected at loading "
              "(run `workbench validate` for the reasons)")
+
+
+def _rfm_remote(args, as_of, grid) -> int:
+    """RFM computed where the data lives (PostgreSQL, Spark): the per-customer table comes back, nothing else."""
+    from workbench import rfm
+    from workbench.data.backends import backend_errors, load_remote
+
+    if args.pseudonymise or args.memory_limit:
+        _err(f"--engine {args.engine}: --pseudonymise and --memory-limit apply to the embedded engine only")
+        return EXIT_USAGE
+    source = load_remote(args.data, engine=args.engine, mapping=args.mapping, as_of=as_of, seed=args.seed,
+                         tables=["customers", "products", "orders"], spark_master=args.spark_master)
+    if "orders" not in source:
+        _err(f"data error: RFM scoring needs the orders table, which {source.source} does not provide")
+        return EXIT_DATA
+    customers = source.table("customers") if "customers" in source else None
+    try:
+        with backend_errors(source):
+            result = rfm.score(source.table("orders"), customers=customers, as_of=as_of, grid=grid, bins=args.bins)
+    except rfm.GridError as exc:
+        _err(f"grid error: {exc}")
+        return EXIT_USAGE
+    except rfm.RFMInputError as exc:
+        _err(f"data error: {exc}")
+        return EXIT_DATA
+    path = rfm.export(result, args.out)
+    _rfm_summary(result, path, as_of, notes=source.notes, quality=source.quality)
     return EXIT_OK

@@ -5,6 +5,7 @@
     crm = wb.load("demo", as_of="2025-12-31")                    # the planted-truth demo company
     crm = wb.load("exports/", mapping="exports/mapping.yml")      # a folder of CSV / Excel / Parquet
     crm = wb.load("crm.duckdb")                                   # a DuckDB database file
+    crm = wb.load("postgresql://analyst@db.example/crm", mapping="crm.yml")   # a PostgreSQL database
 
 ``load`` reads nothing yet: each table is read and checked the first time something asks for
 it (``crm["orders"]``, ``crm.table("orders")``), after the tables it refers to (its parents,
@@ -25,9 +26,10 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.data.contract import CONTRACT, TABLE_ORDER
-from workbench.data.discover import Pending, discover, pending_frame
+from workbench.data.discover import Pending, discover, discover_postgres, pending_frame
 from workbench.data.loader import Loader
 from workbench.data.mapping import Mapping, load_mapping
+from workbench.data.postgres import is_postgres, mask_url
 from workbench.data.sources import SourceError
 from workbench.data.validation import ContractError
 
@@ -228,7 +230,10 @@ def load(
         ``"demo"`` for the planted-truth demo company, ``"demo:NAME"`` for one of its
         degraded shapes (``workbench.demo.SHAPES``, a few hundred customers); a folder of files named after the
         contract tables (``customers.csv``, ``orders.parquet``, ``orders.csv.gz``...) or laid
-        out by a mapping; a single file with a mapping; or a DuckDB database file.
+        out by a mapping; a single file with a mapping; a DuckDB database file; or a PostgreSQL
+        database, ``postgresql://user@host:port/db`` (:mod:`workbench.data.postgres`): its tables
+        named after contract tables, or those the mapping names (``table: schema.name``,
+        ``sql: SELECT ...``); the password from PGPASSWORD or ~/.pgpass, never shown.
     mapping
         A mapping file (see :mod:`workbench.data.mapping`) or an empty string / None.
     as_of
@@ -277,14 +282,19 @@ def _load(data, *, mapping, as_of, tables, seed, demo_customers, engine, memory_
                           memory_limit=memory_limit, unknown_customers=unknown_customers, **options)
     if options:
         raise TypeError(f"load() got options only the demo company takes: {', '.join(options)}")
-    path = Path(data)
-    if not path.exists():
-        raise SourceError(f"{path}: no such file or folder (give a folder of exports, a file, "
-                          f"a DuckDB database, or 'demo')")
     if mapping not in (None, ""):
         mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     else:
         mapping = None
+    if is_postgres(data):
+        pending, notes = discover_postgres(str(data), mapping, tables)
+        loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine, memory_limit=memory_limit,
+                        unknown_customers=unknown_customers)
+        return CRMData(source=mask_url(str(data)), as_of=as_of, notes=notes, loader=loader)
+    path = Path(data)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder (give a folder of exports, a file, "
+                          f"a DuckDB database, a postgresql:// URL, or 'demo')")
     pending, notes = discover(path, mapping, tables, allow_outside=allow_outside)
     loader = Loader(pending, mapping=mapping, as_of=as_of, engine=engine, memory_limit=memory_limit,
                     unknown_customers=unknown_customers)

@@ -79,6 +79,53 @@ def pending_frame(name: str, frame: pd.DataFrame, label: str) -> Pending:
                                                    {"frame": frame}))
 
 
+def _postgres_source(source, name: str, relation: str, what: str) -> Pending:
+    from workbench.data.postgres import copy_into_duckdb, read_frame
+
+    label = f"{source.label} {what}"
+    target = f"__pg_{name}"
+
+    def read() -> RawTable:
+        return RawTable(read_frame(source, relation), label, None, {"format": "postgres"}, typed=True)
+
+    def stream(con) -> None:
+        copy_into_duckdb(source, relation, con, target)
+
+    return Pending(name, read, EngineSource(label, f"SELECT * FROM {quote(target)}", {"stream": stream}))
+
+
+def discover_postgres(url: str, mapping: Mapping | None, only: list[str] | None) -> tuple[dict[str, Pending], list[str]]:
+    """The tables of a PostgreSQL database: those the mapping names (``table:`` or ``sql:``), else the
+    tables and views of schema ``public`` named after contract tables."""
+    from workbench.data.postgres import list_tables, parse_url, relation_sql
+
+    source = parse_url(url)
+    found: dict[str, Pending] = {}
+    notes: list[str] = []
+    if mapping is not None:
+        for name, spec in mapping.tables.items():
+            if only and name not in only:
+                continue
+            if spec.file is not None or spec.rows is not None:
+                raise MappingError(f"{spec.origin or name}: a database source reads tables: give table: "
+                                   "(schema.name) or sql: (a query), not file: or rows:")
+            relation = relation_sql(table=spec.db_table or name, sql=spec.sql)
+            what = "query for " + name if spec.sql else relation.replace('"', "")
+            found[name] = _postgres_source(source, name, relation, what)
+        return _ordered(found), notes
+    present = list_tables(source)
+    for name in present:
+        if name in CONTRACT and (not only or name in only):
+            found[name] = _postgres_source(source, name, relation_sql(table=name), name)
+    other = [t for t in present if t not in CONTRACT]
+    if other:
+        notes.append(f"database tables that match no contract table, not loaded: {', '.join(other)}")
+    if not found:
+        raise SourceError(f"{source.label}: no table of schema public is named after a contract table "
+                          f"({', '.join(TABLE_ORDER)}); name them so, or map them (table: schema.name)")
+    return _ordered(found), notes
+
+
 def discover(path: Path, mapping: Mapping | None, only: list[str] | None, *,
              allow_outside: bool = False) -> tuple[dict[str, Pending], list[str]]:
     """The tables of a source, by contract name, and notes about what was ignored."""

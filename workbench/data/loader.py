@@ -301,6 +301,10 @@ class Loader:
             arrow = pa.Table.from_pandas(frame, preserve_index=False)
             arrow = arrow.append_column("__row", pa.array(np.arange(1, len(frame) + 1, dtype="int64")))
             con.register(f"__frame_{pending.name}", arrow)
+        if "stream" in dialect:  # a database table, read into the engine once
+            present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            if f"__pg_{pending.name}" not in present:
+                dialect["stream"](con)
         if "attach" in dialect:
             attached = {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
             if "__src_db" not in attached:

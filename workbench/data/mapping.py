@@ -28,6 +28,12 @@ A mapping lets a real export load without editing it::
         lookup: {category: products}   # a column from a table this one refers to (by product_id),
                                        # joined in the engine; fills the column where it is empty
 
+A PostgreSQL source (``postgresql://user@host/db``) names tables instead of files::
+
+    tables:
+      orders: {table: sales.order_lines, columns: {customer_id: client}}
+      customers: {sql: "SELECT * FROM crm.clients WHERE NOT test_account"}
+
 Every key is checked: a typo is an error naming the mapping file and the key.
 """
 
@@ -46,7 +52,7 @@ __all__ = ["MappingError", "TableMapping", "Mapping", "load_mapping"]
 _SOURCE_KEYS = {"sep", "decimal", "thousands", "encoding", "date_format", "header", "skiprows", "names",
                 "sheet", "file"}
 _TABLE_KEYS = _SOURCE_KEYS | {"columns", "derive", "values", "constants", "where", "extra",
-                              "unpivot", "rows", "table", "match_names", "lookup"}
+                              "unpivot", "rows", "table", "sql", "match_names", "lookup"}
 _UNPIVOT_KEYS = {"columns", "names_to", "values_to"}
 
 
@@ -68,6 +74,8 @@ class TableMapping:
     sheet: str | int | None = None
     names: list[str] | None = None
     db_table: str | None = None
+    #: A query whose result is the table (database sources: PostgreSQL).
+    sql: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     derive: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -166,7 +174,7 @@ def _check_shapes(spec: dict, where: str) -> None:
     rows = spec.get("rows")
     if rows is not None and (not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows)):
         raise MappingError(f"{where}.rows: expected a list of rows, each 'column: value' entries")
-    for key in ("where", "file", "table", "encoding", "date_format", "decimal", "thousands", "sep", "sheet"):
+    for key in ("where", "file", "table", "sql", "encoding", "date_format", "decimal", "thousands", "sep", "sheet"):
         if key == "sheet" and isinstance(spec.get(key), int) and not isinstance(spec[key], bool):
             continue
         if spec.get(key) is not None and not isinstance(spec[key], str):
@@ -211,6 +219,8 @@ def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
         missing = _UNPIVOT_KEYS - set(unpivot)
         if missing:
             raise MappingError(f"{where}.unpivot: missing {', '.join(sorted(missing))}")
+    if spec.get("sql") is not None and spec.get("table") is not None:
+        raise MappingError(f"{where}: give table: or sql:, not both")
     if spec.get("file") is None and spec.get("rows") is None and spec.get("table") is None:
         spec.setdefault("file", None)
     sep = spec.get("sep")
@@ -229,6 +239,7 @@ def _table_mapping(name: str, spec: dict, origin: str) -> TableMapping:
         sheet=spec.get("sheet"),
         names=spec.get("names"),
         db_table=spec.get("table"),
+        sql=spec.get("sql"),
         columns={k: str(v) for k, v in (spec.get("columns") or {}).items()},
         derive={k: str(v) for k, v in (spec.get("derive") or {}).items()},
         values={k: {str(a): str(b) for a, b in (v or {}).items()}
