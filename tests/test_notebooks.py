@@ -19,8 +19,9 @@ NOTEBOOKS = sorted(p.stem for p in report.resolve_notebooks(None, notebooks_dir=
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
+    # with the exercises' solutions, so that they run (and fail the test when they break)
     return report.run(report.resolve_notebooks(None, notebooks_dir="notebooks"), out_dir=out,
-                      workers=2, progress=False)
+                      workers=2, progress=False, solutions=True)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
