@@ -61,6 +61,7 @@ def test_deck_loads_nothing_from_the_network():
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "@import" not in page
     assert "Reveal.initialize" in page
+    assert "¶" not in page  # headings without their anchor links
 
 
 def test_an_empty_notebook_gives_no_deck():

@@ -27,6 +27,7 @@ __all__ = ["Slide", "slide_types", "slides", "render_deck"]
 
 _HEADING = re.compile(r"^\s*(#{1,3})\s")
 _IMPORT = re.compile(r"@import\s+url\([^)]*\)\s*;")
+_ANCHOR = re.compile(r"<a[^>]*class=\"anchor-link\"[^>]*>.*?</a>", re.DOTALL)
 
 
 @dataclass
@@ -65,7 +66,7 @@ def slide_types(nb: Any, *, solutions: bool = False) -> list[str]:
 def _markdown(text: str) -> str:
     from nbconvert.filters import markdown2html
 
-    return clean_html(markdown2html(text))
+    return clean_html(_ANCHOR.sub("", markdown2html(text)))  # no heading's "¶" link
 
 
 def _output_html(output: Any) -> str:
