@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from workbench.cli import main
 
 
@@ -42,8 +44,15 @@ def test_demo_data_writes_every_table_and_the_truth(tmp_path, capsys):
                                                      "interactions")]
                              + ["customers_truth.csv", "truth.json"])
     assert "300 customers, seed 3" in capsys.readouterr().out
-    # the written company loads through the contract with nothing rejected
-    assert main(["validate", str(out), "--as-of", "2025-12-31", "--strict"]) == 0
+    # the written company loads through the contract; the rows it plants are rejected, so --strict fails
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    assert main(["validate", str(out), "--as-of", "2025-12-31"]) == 0
+    assert main(["validate", str(out), "--as-of", "2025-12-31", "--strict", "--rejects",
+                 str(tmp_path / "rejects.csv")]) == 1
+    rejects = pd.read_csv(tmp_path / "rejects.csv", encoding="utf-8-sig")
+    assert len(rejects) == len(truth["rejected"]) == 14
+    assert sorted(zip(rejects["table"], rejects["rule"], strict=True)) == sorted(
+        (r["table"], r["rule"]) for r in truth["rejected"])
 
 
 def test_run_rejects_an_unknown_parameter_before_running(tmp_path, capsys):

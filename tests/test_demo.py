@@ -465,7 +465,8 @@ def test_write_in_chunks_gives_the_generated_data(tmp_path, file_format):
     expected = demo.generate(customers=500, seed=11)
     out = demo.write(tmp_path, customers=500, seed=11, file_format=file_format, chunk_customers=200)
     for name in DEMO_TABLES:
-        pd.testing.assert_frame_equal(_read(out / f"{name}.{file_format}", name), expected.tables[name])
+        # the files hold the export: the clean tables and the rows planted for the checks to reject
+        pd.testing.assert_frame_equal(_read(out / f"{name}.{file_format}", name), expected.exported()[name])
     truth_rows = _read(out / f"customers_truth.{file_format}", "customers_truth")
     pd.testing.assert_frame_equal(truth_rows, expected.customers_truth)
     assert json.loads((out / "truth.json").read_text(encoding="utf-8")) == expected.truth
@@ -478,3 +479,26 @@ def test_bad_arguments_are_refused_clearly(tmp_path):
         demo.generate(customers=0)
     with pytest.raises(ValueError, match="at least a year"):
         demo.generate(customers=10, start="2025-06-01", as_of="2025-12-31")
+
+
+def test_planted_bad_rows_are_rejected_each_for_its_rule_and_nothing_else_is():
+    import workbench as wb
+
+    company = demo.generate(customers=300, seed=5)
+    listed = company.rejected
+    assert len(listed) == 14 and listed["rule"].value_counts().eq(2).all()
+    assert set(listed["rule"]) == set(demo.REJECT_KINDS)
+    assert company.truth["rejected"] == listed.to_dict("records")
+    crm = wb.load("demo", as_of="2025-12-31", seed=5, demo_customers=300).load_all()
+    rejects = crm.rejects
+    found = sorted(zip(rejects["table"], rejects["column"], rejects["rule"], strict=True))
+    assert found == sorted(zip(listed["table"], listed["column"], listed["rule"], strict=True))
+    # the accepted tables are the clean company: the planted rows change no planted truth
+    for name in ("customers", "orders", "incidents", "campaign_contacts"):
+        assert len(crm[name]) == len(company.tables[name]), name
+    assert not crm.ok
+
+
+def test_shapes_plant_no_bad_row():
+    company = demo.generate(customers=120, shape="two_years")
+    assert company.rejected.empty and company.rejected_rows == {} and "rejected" not in company.truth

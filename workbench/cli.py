@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="run folder (default reports/<run name>)")
     run.add_argument("--name", default="latest", help="run name, used for the default --out")
     run.add_argument("--show-code", action="store_true", help="show code cells in the HTML (trainers)")
+    run.add_argument("--solutions", action="store_true",
+                     help="run and show the exercises' solutions (cells tagged solution; trainers)")
     run.add_argument("--workers", type=int, default=None, help="parallel processes (default: 2 or fewer)")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     run.add_argument("--notebooks-dir", type=Path, default=None, help="where the notebooks are")
@@ -87,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="install it (user crontab, or ~/.config/systemd/user) instead of printing it")
     sch.add_argument("--log", type=Path, default=None,
                      help="file the runs append their output to (default: reports/<schedule>.log)")
+
+    from workbench.cli_slides import add_parser as add_slides
+
+    add_slides(sub)
 
     rfm = sub.add_parser("rfm", help="score every customer (RFM, points, grade, segment, class) to CSV/Parquet")
     rfm.add_argument("--data", required=True, help="folder of exports, a file, a DuckDB database, or 'demo'")
@@ -120,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.data.validation import ContractError
 
     try:
+        from workbench.cli_slides import slides_command
+
         commands = {"demo-data": _demo, "validate": _validate, "run": _run, "rfm": _rfm,
-                    "schedule": _schedule}
+                    "schedule": _schedule, "slides": slides_command}
         return commands[args.command](args)
     except MappingError as exc:
         _err(f"mapping error: {exc}")
@@ -223,7 +231,7 @@ def _run(args) -> int:
             result = report.run_schedule(args.schedule, out_dir=args.out, overrides=parameters,
                                          show_code=args.show_code or None, workers=args.workers,
                                          notebooks_dir=args.notebooks_dir, today=today,
-                                         pdf=args.pdf or None)
+                                         pdf=args.pdf or None, solutions=args.solutions or None)
         else:
             names = None if (args.all or not args.notebooks) else args.notebooks
             notebooks = report.resolve_notebooks(names, notebooks_dir=args.notebooks_dir or "notebooks")
@@ -231,7 +239,7 @@ def _run(args) -> int:
             result = report.run(notebooks, parameters=parameters, out_dir=out,
                                 show_code=args.show_code, workers=args.workers,
                                 timeout=args.timeout, notebooks_dir=args.notebooks_dir or "notebooks",
-                                today=today, pdf=args.pdf)
+                                today=today, pdf=args.pdf, solutions=args.solutions)
     except report.RunConfigError as exc:
         _err(str(exc))
         return EXIT_USAGE

@@ -49,6 +49,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.campaigns import (
+    examples,  # the notebook's worked example: two campaigns with control groups
+)
 from workbench.campaigns.aggregates import (
     BASIS_PLATFORM,
     STATS_STAGES,
@@ -110,6 +113,7 @@ from workbench.campaigns.stats import METHODS, difference, pool
 from workbench.campaigns.uplift import MIN_UPLIFT_GROUP, qini_curve, uplift_needs, uplift_scores
 
 __all__ = [
+    "examples",
     "ASSUMPTIONS", "BASIS_ATTRIBUTED", "BASIS_INCREMENTAL", "CONTROL", "FLAGS", "FUNNEL_STAGES",
     "METHODS", "METRICS", "MODELS", "NO_LABEL", "RATES", "SALES_BAND", "SMALL_CONTROL",
     "Portfolio", "portfolio", "campaign_costs", "campaign_checks", "contact_outcomes",

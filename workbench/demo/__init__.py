@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
 from workbench.data.contract import CONTRACT, DTYPES
+from workbench.demo.rejects import REJECT_KINDS, planted_rejects
 from workbench.demo.shapes import SHAPE_CUSTOMERS, SHAPES, apply_shape, shape_names
 from workbench.demo.tables import TRUTH_COLUMNS as _TRUTH_COLUMNS
 from workbench.demo.world import World, chunk_size, chunks
 
-__all__ = ["DemoCompany", "SHAPES", "SHAPE_CUSTOMERS", "generate", "shape_names", "write"]
+__all__ = ["DemoCompany", "REJECT_KINDS", "SHAPES", "SHAPE_CUSTOMERS", "generate", "shape_names", "write"]
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,27 @@ class DemoCompany:
     customers_truth : DataFrame
         One row per customer: persona, first purchase, lapse date and cause, planted rate,
         basket and margin.
+    rejected : DataFrame
+        The rows planted for the loader to reject (two of each kind in :data:`REJECT_KINDS`):
+        ``table``, ``key``, ``column``, ``rule``, ``why``; also in ``truth["rejected"]``. Empty
+        for a shape (shapes are clean exports of one layout).
+    rejected_rows : dict of DataFrame
+        Those rows, per table. `tables` holds the clean company; the files :func:`write`
+        writes and the source ``wb.load("demo")`` reads hold both (:meth:`exported`).
     """
 
     tables: dict[str, pd.DataFrame]
     truth: dict
     customers_truth: pd.DataFrame
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["table", "key", "column", "rule", "why"]))
+    rejected_rows: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def exported(self) -> dict[str, pd.DataFrame]:
+        """The tables as the company's export holds them: `tables` and the planted bad rows."""
+        return {name: frame if name not in self.rejected_rows
+                else pd.concat([frame, self.rejected_rows[name]], ignore_index=True)
+                for name, frame in self.tables.items()}
 
 
 def generate(
@@ -106,8 +123,11 @@ def generate(
     truth = world.truth()
     if shape is not None:
         tables = apply_shape(tables, shape, as_of=as_of)
-        truth = truth | {"shape": shape}
-    return DemoCompany(tables=tables, truth=truth, customers_truth=truth_rows)
+        return DemoCompany(tables=tables, truth=truth | {"shape": shape}, customers_truth=truth_rows)
+    added, rejected = planted_rejects(parts[0] | world.global_tables, as_of=as_of)
+    truth = truth | {"rejected": rejected.to_dict("records")}
+    return DemoCompany(tables=tables, truth=truth, customers_truth=truth_rows, rejected=rejected,
+                       rejected_rows=added)
 
 
 def write(
@@ -162,13 +182,17 @@ def write(
         from tqdm.auto import tqdm
 
         parts = tqdm(parts, total=-(-customers // chunk_size(chunk_customers)), unit="chunk")
+    first = None
     for part in parts:
+        first = part if first is None else first
         for name, frame in part.items():
             sink.append(name, frame)
+    added, rejected = planted_rejects((first or {}) | world.global_tables, as_of=as_of)
+    for name, rows in added.items():  # the rows the loader should reject, as in generate()
+        sink.append(name, rows)
     sink.close()
-    (out / "truth.json").write_text(
-        json.dumps(world.truth(), indent=2, ensure_ascii=False), encoding="utf-8"
-    )
+    truth = world.truth() | {"rejected": rejected.to_dict("records")}
+    (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False), encoding="utf-8")
     log.info("wrote demo company (%d customers, seed %d) to %s", customers, seed, out)
     return out
 

@@ -33,6 +33,9 @@ Nothing here reads a demo company's planted truth: tests compare with it.
 
 from __future__ import annotations
 
+from workbench.health import (
+    examples,  # the notebook's worked example: one customer's tolerance-capital ledger
+)
 from workbench.health.capital import (
     TRAJECTORY_COLUMNS,
     CapitalResult,
@@ -73,6 +76,7 @@ from workbench.health.table import (
 )
 
 __all__ = [
+    "examples",
     "CapitalRules", "DEFAULT_POINTS", "EVENT_ORDER", "points_table",
     "capital_events", "EVENT_COLUMNS",
     "tolerance_capital", "CapitalResult", "population_rhythm", "TRAJECTORY_COLUMNS",

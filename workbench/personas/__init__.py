@@ -26,6 +26,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.dataset import CRMData
+from workbench.personas import (
+    examples,  # the notebook's worked example: the article's five-customer table
+)
 from workbench.personas import model as M
 from workbench.personas.cards import (
     PersonaCard,
@@ -53,6 +56,7 @@ from workbench.personas.uses import (
 )
 
 __all__ = [
+    "examples",
     "PersonaFeatures", "PersonaModel", "PersonaCard", "PersonaCards", "persona_features",
     "persona_cards", "trait_table", "describe_base", "drilldown", "drilldown_columns", "drilldown_findings", "compare_with",
     "category_affinity", "product_fit", "incident_profile", "recurring_incidents",

@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from workbench.pricing import examples  # the notebook's worked example: ten Van Westendorp answers
 from workbench.pricing.history import (
     POSITIONS,
     accepted_prices,
@@ -56,6 +57,7 @@ from workbench.pricing.verdict import (
 )
 
 __all__ = [
+    "examples",
     "VERDICTS",
     "RULES",
     "POSITIONS",

@@ -255,6 +255,7 @@ def run(
     today: dt.date | str | None = None,
     notebook_parameters: Mapping[str, Mapping[str, Any]] | None = None,
     pdf: bool = False,
+    solutions: bool = False,
 ) -> RunResult:
     """Run notebooks as HTML reports into ``out_dir``, with ``index.html`` and ``run.json``.
 
@@ -293,6 +294,9 @@ def run(
         Also print each report as ``<name>.pdf`` with headless Chromium (one page or more per
         section; :mod:`workbench.report.pdf`); the index links both. A report whose PDF cannot
         be printed keeps its HTML and says why in its error.
+    solutions : bool
+        Run and show the exercise solutions (cells tagged ``solution``); by default they are
+        removed from the run, so a report handed to trainees does not give them away.
 
     Returns
     -------
@@ -325,7 +329,8 @@ def run(
     for stem, extra in (notebook_parameters or {}).items():
         extra = _anchor_paths(dict(extra), Path.cwd())
         per_notebook[stem] = _resolve(extra, {}, context["today"])[1]
-    jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name, labels, per_notebook)
+    jobs = _plan(paths, params, grid, out, show_code, timeout, kernel_name, labels, per_notebook,
+                 solutions=solutions)
     chromium = _find_chromium() if pdf else None
     with _guard.run_lock(out):  # a second run into the same folder is refused
         _guard.clean_staging(out)
@@ -394,6 +399,7 @@ def run_schedule(
     notebooks_dir: str | Path | None = None,
     today: dt.date | str | None = None,
     pdf: bool | None = None,
+    solutions: bool | None = None,
 ) -> RunResult:
     """Run a YAML schedule: ``notebooks``, ``parameters``, ``grid``, ``workers``, ``show_code``.
 
@@ -411,8 +417,9 @@ def run_schedule(
         Overrides the file's ``out``; default ``reports/<file stem>``.
     overrides : mapping, optional
         Parameters replacing the file's (e.g. from ``-p``).
-    show_code, workers, kernel_name, notebooks_dir, progress, today, pdf
-        As in :func:`run`; ``None`` keeps the file's value (``pdf: true`` in the file).
+    show_code, workers, kernel_name, notebooks_dir, progress, today, pdf, solutions
+        As in :func:`run`; ``None`` keeps the file's value (``pdf: true``, ``solutions: true``
+        in the file).
 
     Raises
     ------
@@ -443,6 +450,7 @@ def run_schedule(
         notebook_parameters={k: _anchor_paths(v, base)
                              for k, v in spec.get("notebook_parameters", {}).items()},
         pdf=spec.get("pdf", False) if pdf is None else pdf,
+        solutions=spec.get("solutions", False) if solutions is None else solutions,
         show_code=spec.get("show_code", False) if show_code is None else show_code,
         workers=workers or spec.get("workers"),
         timeout=spec.get("timeout", 600),

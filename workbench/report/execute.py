@@ -114,7 +114,7 @@ def execute(job: Job, error: dict | None = None) -> ReportResult:
         if stopped:
             nbformat.write(tidy_stopped(nb), ipynb)
     else:  # failed before papermill wrote anything (e.g. the kernel did not start)
-        nb = nbformat.read(job.notebook, as_version=4)
+        nb = _prepared(job.notebook, solutions=job.solutions)
         nbformat.write(nb, ipynb)
     page, error = _render(job, nb, error, started=started, duration_s=time.perf_counter() - t0)
     html.write_text(page, encoding="utf-8")
@@ -127,13 +127,19 @@ def execute(job: Job, error: dict | None = None) -> ReportResult:
 #: run does not execute it (nbclient skips cells tagged ``skip-execution``) and the report says
 #: what it is. The explorers are unit-tested directly.
 WIDGET_TAG = "widget"
+#: Cells tagged so hold an exercise's solution: removed from the run (and so from the report)
+#: unless the run asks for them (``workbench run --solutions``, ``solutions: true``).
+SOLUTION_TAG = "solution"
 
 
-def _without_widgets(path: Path):
-    """The notebook with its widget cells marked for nbclient to skip."""
+def _prepared(path: Path, *, solutions: bool = False):
+    """The notebook as it runs: widget cells marked for nbclient to skip, solutions removed
+    unless `solutions`."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    if not solutions:
+        nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.get("metadata", {}).get("tags", [])]
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if WIDGET_TAG in tags and "skip-execution" not in tags:
@@ -147,7 +153,7 @@ def _papermill(job: Job, ipynb: Path) -> dict | None:
 
     try:
         pm.execute_notebook(
-            _without_widgets(job.notebook),
+            _prepared(job.notebook, solutions=job.solutions),
             ipynb,
             parameters=job.given,
             cwd=str(job.notebook.parent),

@@ -38,6 +38,8 @@ class Job:
     show_code: bool
     timeout: float | None
     kernel_name: str | None
+    #: Run the cells tagged ``solution`` (exercise solutions); by default they are left out.
+    solutions: bool = False
 
 
 def _data_files(folder: Path) -> list[Path]:
@@ -165,7 +167,8 @@ def report_name(stem: str, combo: Mapping[str, Any], taken: set[str]) -> str:
 
 def plan(notebooks, parameters, grid, out_dir, show_code, timeout, kernel_name,
          labels: Mapping[str, Mapping[str, str]] | None = None,
-         per_notebook: Mapping[str, Mapping[str, Any]] | None = None) -> list[Job]:
+         per_notebook: Mapping[str, Mapping[str, Any]] | None = None,
+         solutions: bool = False) -> list[Job]:
     """One job per notebook and grid combination (notebook-major), named uniquely.
 
     `labels` name a grid value in report names when the value itself would not (the
@@ -218,7 +221,8 @@ def plan(notebooks, parameters, grid, out_dir, show_code, timeout, kernel_name,
             if target not in prints:
                 prints[target] = fingerprint(target)
             fps[key] = prints[target]
-        jobs.append(Job(name, nb, out_dir, given, effective, fps, show_code, timeout, kernel_name))
+        jobs.append(Job(name, nb, out_dir, given, effective, fps, show_code, timeout, kernel_name,
+                        solutions))
     if problems:
         raise RunConfigError("\n".join(problems))
     return jobs

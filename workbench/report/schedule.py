@@ -24,6 +24,7 @@ _KEYS = {
     "dated": bool,
     "notebook_parameters": dict,
     "pdf": bool,
+    "solutions": bool,
 }
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.rfm import examples  # the notebook's worked example: the articles' scoring grid
 from workbench.rfm.core import (
     RFM_COLUMNS,
     NoPurchaseYet,
@@ -76,6 +77,7 @@ from workbench.rfm.segments import (
 from workbench.rfm.store import ScoreStore, StoredRuns, record_run
 
 __all__ = [
+    "examples",
     "rfm_table", "rfm_expr", "purchase_lines", "RFM_COLUMNS", "RFMInputError", "NoPurchaseYet", "RFMScorer",
     "ScoringGrid", "GridError", "ARTICLE_GRID", "DEFAULT_GRID", "DEFAULT_GRID_FILE",
     "SegmentRules", "SegmentReport", "DEFAULT_SEGMENTS", "INACTIVE_SEGMENTS", "PROSPECT", "UNASSIGNED",
