@@ -168,6 +168,8 @@ def test_failed_notebook_still_gets_a_report_marked_failed(main_run):
         "status": "failed",
         "error": {"name": "ValueError", "message": "planted failure"},
         "warnings": [],
+        "findings": [],
+        "headlines": {},
         "figures": {},
     }
     assert _json(main_run.out_dir / "fails.manifest.json")["status"] == "failed"

@@ -35,9 +35,13 @@ def test_each_section_starts_a_page_and_the_index_links_the_pdf(tmp_path):
     assert pdf == tmp_path / "out" / "sections.pdf" and pdf.is_file()
     pages = [p.extract_text() for p in PdfReader(str(pdf)).pages]
     assert len(pages) >= 3
-    starts = [next(i for i, text in enumerate(pages) if f"Section {name}" in text)
+    # the first page names every section (contents); each section's text starts its own page
+    assert all(f"Section {name}" in pages[0] for name in ("Alpha", "Bravo", "Charlie"))
+    starts = [next(i for i, text in enumerate(pages) if f"Text of {name}" in text)
               for name in ("Alpha", "Bravo", "Charlie")]
     assert len(set(starts)) == 3 and starts == sorted(starts)  # one page each, in order
+    made = next(i for i, text in enumerate(pages) if "How this report was made" in text and i > 0)
+    assert made > starts[-1]  # the parameters come last, on a page of their own
     assert 'href="sections.pdf"' in result.index.read_text(encoding="utf-8")
     assert not list((tmp_path / "out").glob(".*.partial"))
 

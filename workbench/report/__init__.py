@@ -62,6 +62,7 @@ from workbench.report.pdf import find_chromium as _find_chromium
 from workbench.report.pdf import print_pdf as _print_pdf
 from workbench.report.plan import fingerprint, resolve_notebooks
 from workbench.report.plan import plan as _plan
+from workbench.report.record import findings_bundle as _findings_bundle
 from workbench.report.record import summary_bundle as _summary_bundle
 from workbench.report.record import timestamp as _timestamp
 from workbench.report.record import warnings_bundle as _warnings_bundle
@@ -71,6 +72,7 @@ from workbench.report.results import (
     EXIT_FAILED_REPORTS,
     EXIT_OK,
     EXIT_USAGE,
+    FINDINGS_MIMETYPE,
     SHARED_PARAMETERS,
     STATUSES,
     SUMMARY_MIMETYPE,
@@ -90,6 +92,7 @@ __all__ = [
     "STATUSES",
     "SUMMARY_MIMETYPE",
     "WARNINGS_MIMETYPE",
+    "FINDINGS_MIMETYPE",
     "RunConfigError",
     "ReportResult",
     "RunResult",
@@ -100,6 +103,7 @@ __all__ = [
     "run_schedule",
     "load_schedule",
     "publish",
+    "findings",
     "warn",
     "stop",
     "require",
@@ -166,6 +170,31 @@ def publish(**figures: Any) -> None:
 
     if get_ipython() is None:
         logger.info("published (no IPython kernel): %s", bundle[SUMMARY_MIMETYPE])
+        return
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def findings(sentences) -> None:
+    """Say what the report says, in three to six sentences computed from this run's results.
+
+    The runner shows them under the report's title ("What this report says"), before the
+    warnings and the sections, and keeps them in ``summary.json``; in JupyterLab they show
+    where the call stands. The sentences come from the methods (``wb.rfm.findings(...)``...).
+
+    Parameters
+    ----------
+    sentences : iterable of str
+        Plain text (shown escaped); empty ones are dropped. A
+        :class:`workbench.findings.Findings` also carries the report's headline figures
+        (``.headlines``), which the run's index shows and compares with the previous run.
+    """
+    bundle = _findings_bundle(list(sentences), getattr(sentences, "headlines", None))
+    from IPython import get_ipython
+
+    if get_ipython() is None:
+        logger.info("findings: %s", bundle["text/plain"])
         return
     from IPython.display import display
 

@@ -24,6 +24,7 @@ from workbench.report.guard import (
 )
 from workbench.report.plan import Job
 from workbench.report.record import (
+    collect_findings,
     collect_warnings,
     error_text,
     record,
@@ -182,18 +183,33 @@ def _render(job: Job, nb: Any, error: dict | None, *, started: str, duration_s: 
         status=status_of(error, warnings),
         error=error_text(error),
         warnings=warnings,
-        parameters=job.parameters,
-        given=job.given,
-        started=started,
-        duration_s=duration_s,
+        findings=collect_findings(nb),
+        sections=render.sections_of(nb),
     )
+    footer = render.made_cell(parameters=job.parameters, given=job.given, started=started,
+                              duration_s=duration_s, run_dir=job.out_dir)
     title = job.name + (" (FAILED)" if error else "")
     try:
-        page = render.render_report(nb, title=title, header=header, show_code=job.show_code)
+        page = render.render_report(nb, title=title, header=header, show_code=job.show_code,
+                                    footer=footer)
     except Exception as exc:  # a report must exist even when nbconvert fails
         error = error or {"name": type(exc).__name__, "message": f"rendering failed: {exc}"}
         page = render.failure_page(title=title, message=error_text(error))
-    return page, error
+    return render.without_machine_paths(page, roots=_machine_roots(job)), error
+
+
+def _machine_roots(job: Job) -> dict[str, str]:
+    """Folders of this machine a report must not show, and what replaces each: the run folder
+    (paths become relative to it), the notebooks' folder and project, the home folder."""
+    roots = {str(job.out_dir.resolve()): "", str(job.out_dir): ""}
+    project = job.notebook.resolve().parent.parent
+    roots[str(job.notebook.resolve().parent)] = "notebooks/"
+    roots[str(project)] = ""
+    roots[str(Path.home())] = "~/"
+    import tempfile
+
+    roots[str(Path(tempfile.gettempdir()).resolve())] = "(temporary folder)/"
+    return roots
 
 
 def _record_crash(job: Job, exc: Exception) -> ReportResult:

@@ -20,6 +20,7 @@ from typing import Any
 from workbench.notices import RESULT_WARNING_PREFIX
 from workbench.report.plan import Job
 from workbench.report.results import (
+    FINDINGS_MIMETYPE,
     STATUSES,
     STOP_ERROR,
     SUMMARY_MIMETYPE,
@@ -103,6 +104,41 @@ def collect_figures(nb: Any) -> dict[str, Any]:
     return figures
 
 
+def findings_bundle(sentences, headlines: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Display bundle of :func:`workbench.report.findings`: the sentences (and the headline
+    figures ``{label: {"value", "kind"}}`` for the index), collectable and shown."""
+    texts = [" ".join(str(s).split()) for s in sentences if str(s).strip()]
+    # a list, not a mapping: the executed notebook is written with sorted keys, and the order
+    # of the headlines is the order the index shows them in
+    heads = [{"label": str(k), "value": jsonable(v.get("value"), str(k)),
+              "kind": str(v.get("kind", "number"))} for k, v in (headlines or {}).items()]
+    shown = "\n".join(f"- {t.replace('&', '&amp;').replace('<', '&lt;')}" for t in texts)
+    return {
+        FINDINGS_MIMETYPE: {"findings": texts, "headlines": heads},
+        "text/markdown": f"**What this report says**\n\n{shown}\n",
+        "text/plain": "\n".join(texts),
+    }
+
+
+def collect_findings(nb: Any) -> list[str]:
+    """The sentences an executed notebook gave :func:`workbench.report.findings`, in order."""
+    found: list[str] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found += output.get("data", {}).get(FINDINGS_MIMETYPE, {}).get("findings", [])
+    return list(dict.fromkeys(found))
+
+
+def collect_headlines(nb: Any) -> dict[str, Any]:
+    """Headline figures given with the findings (later calls win): ``{label: {value, kind}}``."""
+    found: dict[str, Any] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for item in output.get("data", {}).get(FINDINGS_MIMETYPE, {}).get("headlines", []):
+                found[item["label"]] = {"value": item.get("value"), "kind": item.get("kind", "number")}
+    return found
+
+
 def warnings_bundle(message: str) -> dict[str, Any]:
     """Display bundle of :func:`workbench.report.warn`: the warning, visible and collectable."""
     text = " ".join(str(message).split())
@@ -183,6 +219,8 @@ def record(
     warnings = collect_warnings(nb)
     status = status_of(error, warnings)
     figures = collect_figures(nb)
+    findings = collect_findings(nb)
+    headlines = collect_headlines(nb)
     exports = []
     if "output_dir" in job.given:
         folder = Path(job.given["output_dir"])
@@ -192,7 +230,7 @@ def record(
     write_json(
         into / f"{job.name}.summary.json",
         {"report": job.name, "status": status, "error": error, "warnings": warnings,
-         "figures": figures},
+         "findings": findings, "headlines": headlines, "figures": figures},
     )
     write_json(
         into / f"{job.name}.manifest.json",
@@ -209,6 +247,8 @@ def record(
         error_text(error),
         figures,
         warnings=warnings,
+        findings=findings,
+        headlines=headlines,
     )
 
 
@@ -237,9 +277,15 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
                 context: Mapping[str, Any] | None = None) -> None:
     """Write the run's ``index.html`` and ``run.json`` (with `context`: today, dates, grids)."""
     from workbench.report import render
+    from workbench.report.index import previous_run
 
     title = f"Reports: {result.out_dir.name}"
-    page = render.index_page(result.reports, title=title, created=started)
+    page = render.index_page(result.reports, title=title, created=started,
+                             previous=previous_run(result.out_dir),
+                             public=lambda v: render.public_value(v, run_dir=result.out_dir))
+    roots = {str(result.out_dir.resolve()): "", str(result.out_dir): "", str(Path.home()): "~/"}
+    roots |= {str(r.notebook.resolve().parent): "notebooks/" for r in result.reports}
+    page = render.without_machine_paths(page, roots=roots)
     from workbench.exports import atomic_path
 
     with atomic_path(result.index) as tmp:

@@ -17,12 +17,14 @@ import html
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import nbformat
 
-__all__ = ["clean_html", "header_cell", "render_report", "failure_page", "index_page"]
+__all__ = ["clean_html", "header_cell", "made_cell", "sections_of", "public_value",
+           "without_machine_paths", "render_report", "failure_page", "index_page"]
 
 _TAGS = frozenset(
     """a abbr acronym b blockquote br caption code col colgroup dd del details div dl dt em
@@ -103,17 +105,19 @@ def header_cell(
     title: str,
     status: str,
     error: str | None,
-    parameters: Mapping[str, Any],
-    given: Iterable[str],
-    started: str,
-    duration_s: float,
     warnings: Iterable[str] = (),
+    findings: Iterable[str] = (),
+    sections: Iterable[str] = (),
 ) -> Any:
-    """Markdown cell stating the run: status, error or warnings, parameters used (escaped), date."""
+    """Markdown cell opening a report: title, "What this report says", status, contents.
+
+    `findings` are the sentences the notebook gave :func:`workbench.report.findings`; `sections`
+    the ``##`` headings of its markdown cells (see :func:`sections_of`), linked as a short table
+    of contents. Every value is escaped. The parameters go to :func:`made_cell`, at the end.
+    """
     import nbformat
 
-    given = set(given)
-    warnings = list(warnings)
+    warnings, findings, sections = list(warnings), list(findings), list(sections)
     if status == "ok":
         banner = '<p style="color: #1b5e20; font-weight: bold">Status: ok</p>'
     elif status == "warnings":
@@ -129,9 +133,53 @@ def header_cell(
             '<p style="color: #ffffff; background-color: #b00020; font-weight: bold; '
             f'font-size: 1.3em; padding: 0.4em">FAILED: {html.escape(error or "unknown error")}</p>'
         )
+    said = (
+        '<div class="crm-findings" style="font-size: 1.1em; border-left: 0.4em solid #1565c0; '
+        'padding: 0.2em 0.8em; margin: 0.6em 0"><h3>What this report says</h3><ul>'
+        + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul></div>"
+        if findings else "")
+    toc = (
+        '<p class="crm-toc"><strong>Contents:</strong> '
+        + " · ".join(f'<a href="#{html.escape(quote(anchor), quote=True)}">{html.escape(text)}</a>'
+                     for text, anchor in sections)
+        + ' · <a href="#How-this-report-was-made">How this report was made</a></p>'
+        if sections else "")
+    source = (f'<div class="crm-report-header"><p style="color: #666">Report '
+              f"<code>{html.escape(title)}</code></p>{said}{banner}{toc}</div>")
+    return nbformat.v4.new_markdown_cell(source, metadata={"tags": ["crm-report-header"]})
+
+
+def public_value(value: Any, *, run_dir: Path | None) -> Any:
+    """A parameter as a report shows it: an absolute path relative to the run folder when it is
+    inside, else by its file name only (a report never shows the machine's folders)."""
+    if not isinstance(value, str) or not value.startswith(("/", "~")) and not re.match(
+            r"^[A-Za-z]:[\\/]", value):
+        return value
+    path = Path(value)
+    if run_dir is not None:
+        try:
+            return path.resolve().relative_to(Path(run_dir).resolve()).as_posix() or "."
+        except ValueError:
+            pass
+    return path.name
+
+
+def made_cell(
+    *,
+    parameters: Mapping[str, Any],
+    given: Iterable[str],
+    started: str,
+    duration_s: float,
+    run_dir: Path | None = None,
+) -> Any:
+    """Markdown cell closing a report: "How this report was made", its parameters (escaped, no
+    machine path: see :func:`public_value`) and when it ran."""
+    import nbformat
+
+    given = set(given)
     rows = "".join(
-        f"<tr><td>{_value_html(name)}</td><td>{_value_html(value)}</td><td>"
-        f"{'runner' if name == 'output_dir' else 'given' if name in given else 'default'}"
+        f"<tr><td>{_value_html(name)}</td><td>{_value_html(public_value(value, run_dir=run_dir))}"
+        f"</td><td>{'runner' if name == 'output_dir' else 'given' if name in given else 'default'}"
         "</td></tr>"
         for name, value in parameters.items()
     )
@@ -142,10 +190,43 @@ def header_cell(
         else "<p>No parameters.</p>"
     )
     source = (
-        f'<div class="crm-report-header"><h2>{html.escape(title)}</h2>{banner}'
-        f"<p>Run {html.escape(started)}, {duration_s:.1f} s.</p>{table}</div>"
+        '<div class="crm-report-made"><h2 id="How-this-report-was-made">How this report was made'
+        f"</h2><p>Run {html.escape(started)}, {duration_s:.1f} s, with these parameters "
+        "(paths relative to the run folder):</p>"
+        f"{table}</div>"
     )
-    return nbformat.v4.new_markdown_cell(source, metadata={"tags": ["crm-report-header"]})
+    return nbformat.v4.new_markdown_cell(source, metadata={"tags": ["crm-report-made"]})
+
+
+_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def sections_of(nb: Any) -> list[tuple[str, str]]:
+    """``(text, anchor)`` of each ``##`` heading of the notebook's markdown cells, in order.
+
+    The anchor is the id nbconvert gives the heading (its text, spaces as ``-``)."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for match in _HEADING.finditer(cell.source):
+                text = match.group(1).strip()
+                plain = re.sub(r"[*_`]", "", text)
+                found.append((plain, text.replace(" ", "-")))
+    return found
+
+
+def without_machine_paths(page: str, *, roots: Mapping[str, str]) -> str:
+    """`page` with each absolute folder of `roots` replaced by what it maps to (longest first):
+    the run folder by nothing (paths become relative), others by a short name. A folder is
+    only replaced where it starts a path (never inside a figure's base64 data)."""
+    for root in sorted(roots, key=len, reverse=True):
+        if len(root) < 2:
+            continue
+        for form in {root, html.escape(root)}:
+            pattern = re.compile(r"(?<![A-Za-z0-9+/=])" + re.escape(form) + r"(/|(?![\w.-]))")
+            page = pattern.sub(lambda m, r=roots[root]: (r if m.group(1) else r.rstrip("/") or "."),
+                               page)
+    return page
 
 
 #: What a report shows in place of an interactive widget.
@@ -169,6 +250,15 @@ def _drop_widgets(nb: Any) -> None:
                 data.clear()
                 data["text/markdown"] = WIDGET_NOTE
         cell.outputs = [o for o in cell.get("outputs", []) if "data" not in o or o["data"]]
+
+
+def _drop_findings(nb: Any) -> None:
+    """The findings are shown under the title: not a second time where the notebook made them."""
+    from workbench.report.results import FINDINGS_MIMETYPE
+
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs if FINDINGS_MIMETYPE not in o.get("data", {})]
 
 
 class _NoAltTextWarning(logging.Filter):
@@ -199,7 +289,8 @@ def _offline_loader():
         f"{{%- block {b} -%}}{{%- endblock {b} -%}}" for b in blocks)})
 
 
-def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
+def render_report(nb: Any, *, title: str, header: Any, show_code: bool,
+                  footer: Any = None) -> str:
     """Render an executed notebook to sanitised, self-contained HTML (nbconvert's ``lab``
     template without its network scripts: nothing is fetched when the page opens).
 
@@ -213,6 +304,8 @@ def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
         Cell from :func:`header_cell`, placed first.
     show_code : bool
         Show code cells' inputs and prompts (for trainers); hidden by default.
+    footer : nbformat.NotebookNode, optional
+        Cell from :func:`made_cell`, placed last.
     """
     import copy
 
@@ -220,7 +313,12 @@ def render_report(nb: Any, *, title: str, header: Any, show_code: bool) -> str:
 
     nb = copy.deepcopy(nb)
     _drop_widgets(nb)
-    nb.cells.insert(0, header)
+    _drop_findings(nb)
+    first = nb.cells[0] if nb.cells else None
+    titled = first is not None and first.cell_type == "markdown" and first.source.lstrip().startswith("# ")
+    nb.cells.insert(1 if titled else 0, header)  # under the notebook's title and question
+    if footer is not None:
+        nb.cells.append(footer)
     _quiet_alt_text_warning()
     exporter = HTMLExporter(
         template_name="lab",
@@ -263,43 +361,8 @@ def failure_page(*, title: str, message: str) -> str:
     return _PAGE.format(title=html.escape(title), body=body)
 
 
-def _warnings_html(report: Any) -> str:
-    """A report's warnings for the index, one per line, escaped."""
-    return "<br>".join(html.escape(w) for w in getattr(report, "warnings", []) or [])
+def index_page(reports: Iterable[Any], *, title: str, created: str, **options: Any) -> str:
+    """The run's index: see :func:`workbench.report.index.index_page`."""
+    from workbench.report.index import index_page as _index_page
 
-
-def index_page(reports: Iterable[Any], *, title: str, created: str) -> str:
-    """Index of a run: one row per report with link, status, duration, parameters and error.
-
-    ``reports`` are :class:`workbench.report.ReportResult`; every value is escaped.
-    """
-    reports = list(reports)
-    rows = []
-    for r in reports:
-        href = html.escape(quote(r.html.name), quote=True)
-        params = "<br>".join(
-            f"{html.escape(str(k))} = {_value_html(v)}" for k, v in r.parameters.items()
-        )
-        pdf = getattr(r, "pdf", None)
-        pdf_link = (f' · <a href="{html.escape(quote(pdf.name), quote=True)}">PDF</a>'
-                    if pdf else "")
-        link = html.escape(r.name) if r.status == "cancelled" else \
-            f'<a href="{href}">{html.escape(r.name)}</a>{pdf_link}'
-        rows.append(
-            f"<tr><td>{link}</td>"
-            f'<td class="{html.escape(r.status)}">{html.escape(r.status)}</td>'
-            f"<td>{r.duration_s:.1f} s</td><td>{html.escape(r.notebook.name)}</td>"
-            f"<td>{params}</td><td>{_value_html(r.error) if r.error else _warnings_html(r)}</td></tr>"
-        )
-    failed = sum(r.status == "failed" for r in reports)
-    warned = sum(r.status == "warnings" for r in reports)
-    cancelled = sum(r.status == "cancelled" for r in reports)
-    body = (
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(created)}: {len(rows)} report(s), "
-        f"{failed} failed, {warned} with warnings"
-        f"{f', {cancelled} cancelled' if cancelled else ''}.</p><table><thead><tr><th>Report</th>"
-        "<th>Status</th><th>Duration</th>"
-        "<th>Notebook</th><th>Parameters</th><th>Error or warnings</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-    return _PAGE.format(title=html.escape(title), body=body)
+    return _index_page(reports, title=title, created=created, **options)

@@ -14,6 +14,8 @@ EXIT_OK, EXIT_FAILED_REPORTS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 SHARED_PARAMETERS = frozenset({"data", "mapping", "as_of", "output_dir", "seed"})
 SUMMARY_MIMETYPE = "application/vnd.crm-workbench.summary+json"
 WARNINGS_MIMETYPE = "application/vnd.crm-workbench.warnings+json"
+#: What a report says, in sentences (:func:`workbench.report.findings`): shown under its title.
+FINDINGS_MIMETYPE = "application/vnd.crm-workbench.findings+json"
 #: A report's status: it ran and nothing is in doubt; it ran but some result should not be
 #: trusted as it stands (still exit 0); it did not run to the end.
 STATUSES = ("ok", "warnings", "failed")
@@ -47,6 +49,8 @@ class ReportResult:
     figures: dict[str, Any] = field(default_factory=dict)
     pdf: Path | None = None  # the report printed as PDF, when the run asked for it
     warnings: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # what the report says, in sentences
+    headlines: dict[str, Any] = field(default_factory=dict)  # {label: {"value", "kind"}}: the index
 
 
 @dataclass
