@@ -15,6 +15,12 @@ def _same(source, **options) -> wb.CRMData:
     """Load `source` through both paths; rejects, reconciliation, rows and notes must be identical."""
     old = wb.load(source, engine=False, **options)
     new = wb.load(source, **options)
+    assert_same_load(old, new)
+    return new
+
+
+def assert_same_load(old: wb.CRMData, new: wb.CRMData) -> None:
+    """Two loads of one source agree: reconciliation, rejects, rejected rows, tables and notes."""
     pd.testing.assert_frame_equal(new.quality, old.quality)
     pd.testing.assert_frame_equal(new.rejects, old.rejects)
     assert list(new.rejected_rows) == list(old.rejected_rows)
@@ -23,7 +29,6 @@ def _same(source, **options) -> wb.CRMData:
     for name in old.tables:
         pd.testing.assert_frame_equal(new[name], old[name])
     assert new.notes == old.notes
-    return new
 
 
 def _engine_checked(crm, *names):

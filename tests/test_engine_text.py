@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 
-import pandas as pd
 import pytest
+from test_engine import assert_same_load as assert_same
 from test_loading import *  # noqa: F403  (their tests run again here, through both paths)
 from test_loading_dialects import *  # noqa: F403
 
@@ -33,15 +33,6 @@ def _outcome(crm):
     return None
 
 
-def assert_same(old, new) -> None:
-    pd.testing.assert_frame_equal(new.quality, old.quality)
-    pd.testing.assert_frame_equal(new.rejects, old.rejects)
-    assert list(new.rejected_rows) == list(old.rejected_rows)
-    for name, rows in old.rejected_rows.items():
-        pd.testing.assert_frame_equal(new.rejected_rows[name], rows, check_dtype=False)
-    for name in old.tables:
-        pd.testing.assert_frame_equal(new[name], old[name])
-    assert new.notes == old.notes
 
 
 def _both(data, *args, **options):
