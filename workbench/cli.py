@@ -324,8 +324,17 @@ def _rfm(args) -> int:
         return _rfm_remote(args, as_of, grid)
     crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
                allow_outside=args.allow_outside, pseudonymise=args.pseudonymise, memory_limit=args.memory_limit)
+    return _rfm_scored(lambda: rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins), args, as_of,
+                       notes=lambda: crm.notes, quality=lambda: crm.loaded_quality)
+
+
+def _rfm_scored(score, args, as_of, *, notes, quality) -> int:
+    """Score (a grid or input error is an exit code), export, and print the summary; `notes` and `quality`
+    are read after scoring, which loads the tables it needs."""
+    from workbench import rfm
+
     try:
-        result = rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
+        result = score()
     except rfm.GridError as exc:
         _err(f"grid error: {exc}")
         return EXIT_USAGE
@@ -333,7 +342,7 @@ def _rfm(args) -> int:
         _err(f"data error: {exc}")
         return EXIT_DATA
     path = rfm.export(result, args.out)
-    _rfm_summary(result, path, as_of, notes=crm.notes, quality=crm.loaded_quality)
+    _rfm_summary(result, path, as_of, notes=notes(), quality=quality())
     return EXIT_OK
 
 
@@ -364,15 +373,9 @@ def _rfm_remote(args, as_of, grid) -> int:
         _err(f"data error: RFM scoring needs the orders table, which {source.source} does not provide")
         return EXIT_DATA
     customers = source.table("customers") if "customers" in source else None
-    try:
+
+    def score():
         with backend_errors(source):
-            result = rfm.score(source.table("orders"), customers=customers, as_of=as_of, grid=grid, bins=args.bins)
-    except rfm.GridError as exc:
-        _err(f"grid error: {exc}")
-        return EXIT_USAGE
-    except rfm.RFMInputError as exc:
-        _err(f"data error: {exc}")
-        return EXIT_DATA
-    path = rfm.export(result, args.out)
-    _rfm_summary(result, path, as_of, notes=source.notes, quality=source.quality)
-    return EXIT_OK
+            return rfm.score(source.table("orders"), customers=customers, as_of=as_of, grid=grid, bins=args.bins)
+
+    return _rfm_scored(score, args, as_of, notes=lambda: source.notes, quality=lambda: source.quality)
