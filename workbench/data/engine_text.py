@@ -34,8 +34,11 @@ from workbench.data.parsing import (
     _POINT_NAME,
     _TRUE,
     Dialect,
+    choose_decimal,
     date_plan,
     read_dates,
+    strict_decimal,
+    warn_ambiguous,
 )
 from workbench.data.sources import WHITESPACE
 from workbench.data.text import first_lines, header_names, sniff_sep
@@ -167,22 +170,15 @@ class TextColumns:
                    f"substr({p}, 1, length({p}) - 1) ELSE {p} END AS {s}")
         s = f"r.{s}"
         ok = {k: f"regexp_full_match({s}, {_lit(v)})" for k, v in _NUMBER.items()}
-        strict = d.decimal or {".": ",", ",": "."}.get(d.thousands or "")
+        strict = strict_decimal(d)
         n_c, n_p, example, bad_c, bad_p = self.con.execute(
             f"SELECT count(*) FILTER ({ok[',']}), count(*) FILTER ({ok['.']}), "
             f"arg_min({s}, __row) FILTER ({ok[',']} AND {ok['.']} AND regexp_matches({s}, '[.,]')), "
             f"count(*) FILTER (NOT {ok[',']} AND {ok['.']}), count(*) FILTER (NOT {ok['.']} AND {ok[',']}) "
             f"FROM ({self.relation()}) r").fetchall()[0]
-        if strict:
-            decimal = strict
-        elif n_c != n_p:
-            decimal = "," if n_c > n_p else "."
-        else:
-            decimal = d.decimal_hint or "."
-            if example is not None:
-                log.warning("%s: values such as %r are numbers with a decimal comma and with a decimal point, "
-                            "of different amounts; read with a %s. Set `decimal` in the mapping if that is wrong.",
-                            name, example, _POINT_NAME[decimal])
+        decimal = choose_decimal(strict=strict, n_comma=n_c, n_point=n_p, hint=d.decimal_hint)
+        if not strict and n_c == n_p and example is not None:
+            warn_ambiguous(name, example, decimal)
         expected = "a whole number" if integer else "a number"
         if (bad_c if decimal == "," else bad_p):
             expected += (f" with a {_POINT_NAME[decimal]} (as the mapping says)" if strict

@@ -207,16 +207,15 @@ def _read_numbers(text: pd.Series, column: Column, dialect: Dialect, expected: s
         bad[blank] = ~raw_text[blank].str.fullmatch(f"[{_BLANKS}]*", na=False)
         text = text.where(~blank)
     text = _signs(text)
-    strict = dialect.decimal or {".": ",", ",": "."}.get(dialect.thousands or "")
+    strict = strict_decimal(dialect)
     ok = {d: text.str.fullmatch(_NUMBER[d], na=False) for d in ([strict] if strict else _NUMBER)}
     n_comma, n_point = (int(ok[d].sum()) if d in ok else 0 for d in ",.")
-    if strict:
-        decimal = strict
-    elif n_comma != n_point:
-        decimal = "," if n_comma > n_point else "."
-    else:
-        decimal = dialect.decimal_hint or "."
-        _warn_if_ambiguous(text[ok[","] & ok["."]], column, decimal)
+    decimal = choose_decimal(strict=strict, n_comma=n_comma, n_point=n_point, hint=dialect.decimal_hint)
+    if not strict and n_comma == n_point:
+        both = text[ok[","] & ok["."]]
+        ambiguous = both[both.str.contains("[.,]", regex=True)]
+        if len(ambiguous):
+            warn_ambiguous(column.name, ambiguous.iloc[0], decimal)
     good = ok[decimal]
     number = text.where(good).str.replace("," if decimal == "." else ".", "", regex=False)
     if decimal == ",":
@@ -245,17 +244,27 @@ def _signs(text: pd.Series) -> pd.Series:
     return text
 
 
-def _warn_if_ambiguous(both: pd.Series, column: Column, decimal: str) -> None:
+def strict_decimal(dialect: Dialect) -> str | None:
+    """The decimal mark the mapping imposes (given, or implied by the thousands separator), if any."""
+    return dialect.decimal or {".": ",", ",": "."}.get(dialect.thousands or "")
+
+
+def choose_decimal(*, strict: str | None, n_comma: int, n_point: int, hint: str | None) -> str:
+    """The column's decimal mark: the mapping's, else the convention more values read under, else the hint."""
+    if strict:
+        return strict
+    if n_comma != n_point:
+        return "," if n_comma > n_point else "."
+    return hint or "."
+
+
+def warn_ambiguous(name: str, example: str, decimal: str) -> None:
     """Values read under both conventions, with a separator, mean different numbers under each."""
-    ambiguous = both[both.str.contains("[.,]", regex=True)]
-    if len(ambiguous):
-        log.warning(
-            "%s: values such as %r are numbers with a decimal comma and with a decimal point, "
-            "of different amounts; read with a %s. Set `decimal` in the mapping if that is wrong.",
-            column.name,
-            ambiguous.iloc[0],
-            _POINT_NAME[decimal],
-        )
+    log.warning(
+        "%s: values such as %r are numbers with a decimal comma and with a decimal point, "
+        "of different amounts; read with a %s. Set `decimal` in the mapping if that is wrong.",
+        name, example, _POINT_NAME[decimal],
+    )
 
 
 # ---------------------------------------------------------------------- dates
