@@ -33,95 +33,31 @@ def _lines(orders, as_of, extra=()):
     return purchase_lines(t.filter(t.order_date.cast("date") <= pd.Timestamp(as_of).date()))
 
 
-def _profile_sql(dims: list[str], rules: pd.DataFrame | None) -> str:
-    """One query over the purchase lines (relation ``lines``): rhythm, shares, affinity.
-
-    The lines are scanned once: ``GROUPING SETS`` sums the amounts per customer and day, per
-    customer and category, per customer and channel in the same pass, and everything else
-    works on those per-customer rows.
-    """
-    sets = ["(customer_id, day)"] + [f"(customer_id, {d})" for d in dims]
-    cols = ["day", *dims]
-    gid = {c: sum(1 << (len(cols) - 1 - j) for j, other in enumerate(cols) if other != c) for c in cols}
-    ctes = [
-        f"l AS (SELECT customer_id, CAST(order_date AS DATE) AS day{''.join(', ' + d for d in dims)}, amount "
-        "FROM lines)",
-        f"g AS (SELECT customer_id, {', '.join(cols)}, sum(amount) AS amount, GROUPING({', '.join(cols)}) AS gid "
-        f"FROM l GROUP BY GROUPING SETS ({', '.join(sets)}))",
-        "days AS (SELECT customer_id, date_diff('day', lag(day) OVER (PARTITION BY customer_id ORDER BY day), "
-        f"day) AS gap FROM g WHERE gid = {gid['day']})",
-        "rhythm AS (SELECT customer_id, count(*) AS purchase_days, avg(gap) AS gap_mean, "
-        "stddev_samp(gap) / avg(gap) AS gap_cv FROM days GROUP BY customer_id)",
-    ]
-    select, joins = ["r.customer_id", "r.purchase_days", "r.gap_mean", "r.gap_cv"], []
-    for d in dims:
-        ctes.append(
-            f"s_{d} AS (SELECT customer_id, {d}, amount / sum(amount) OVER (PARTITION BY customer_id) AS p, "
-            f"row_number() OVER (PARTITION BY customer_id ORDER BY amount DESC, {d} ASC) - 1 AS rn "
-            f"FROM g WHERE gid = {gid[d]} AND {d} IS NOT NULL)")
-        ctes.append(
-            f"p_{d} AS (SELECT customer_id, max(CASE WHEN rn = 0 THEN {d} END) AS dominant_{d}, "
-            f"max(CASE WHEN rn = 0 THEN p END) AS dominant_{d}_share, count(*) AS n_{d}, "
-            f"exp(-sum(p * ln(p))) AS {d}_diversity FROM s_{d} GROUP BY customer_id)")
-        select += [f"p_{d}.dominant_{d}", f"p_{d}.dominant_{d}_share", f"p_{d}.n_{d}", f"p_{d}.{d}_diversity"]
-        joins.append(f"LEFT JOIN p_{d} ON r.customer_id = p_{d}.customer_id")
-    if rules is not None:
-        ctes += _affinity_sql(rules, gid["category"])
-        select += ["a.affinity_category", "a.affinity_lift"]
-        joins.append("LEFT JOIN affinity a ON r.customer_id = a.customer_id")
-    return (f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM rhythm r {' '.join(joins)} "
-            "ORDER BY r.customer_id")
-
-
-def _affinity_sql(rules: pd.DataFrame, gid: int) -> list[str]:
-    """The not-yet-bought category of highest lift (> 1) from a category the customer buys."""
-    r = rules.loc[rules["lift"] > 1, ["antecedent", "consequent", "lift"]]
-    values = ", ".join(f"({_text(a)}, {_text(c)}, CAST({float(x)!r} AS DOUBLE))"
-                       for a, c, x in r.itertuples(index=False))
-    if not values:
-        values = "(NULL, NULL, NULL)"
-    return [
-        f"rules AS (SELECT * FROM (VALUES {values}) v(antecedent, consequent, lift) WHERE lift IS NOT NULL)",
-        f"bought AS (SELECT customer_id, category FROM g WHERE gid = {gid} AND category IS NOT NULL)",
-        "cand AS (SELECT b.customer_id, rules.consequent, rules.lift FROM bought b "
-        "JOIN rules ON b.category = rules.antecedent "
-        "ANTI JOIN bought h ON b.customer_id = h.customer_id AND rules.consequent = h.category)",
-        "affinity AS (SELECT customer_id, consequent AS affinity_category, lift AS affinity_lift FROM "
-        "(SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY lift DESC, consequent ASC) AS rn "
-        "FROM cand) WHERE rn = 1)",
-    ]
-
-
-def _rules_sql(key: str, item: str) -> str:
-    """Pairs of items bought in the same basket, with the baskets of each item and of all (one query)."""
-    i = '"' + item.replace('"', '""') + '"'
-    return (f"WITH b AS MATERIALIZED (SELECT DISTINCT {key} AS basket, {i} AS item FROM lines WHERE {i} IS NOT NULL), "
-            "items AS (SELECT item, count(*) AS n FROM b GROUP BY item), "
-            "pairs AS (SELECT x.item AS antecedent, y.item AS consequent, count(*) AS baskets FROM b x "
-            "JOIN b y ON x.basket = y.basket AND x.item <> y.item GROUP BY x.item, y.item) "
-            "SELECT p.antecedent, p.consequent, p.baskets, ia.n AS n_antecedent, ic.n AS n_consequent, "
-            "(SELECT count(DISTINCT basket) FROM b) AS n_baskets FROM pairs p "
-            "JOIN items ia ON p.antecedent = ia.item JOIN items ic ON p.consequent = ic.item")
-
-
-def _run(lines, sql: str) -> pd.DataFrame:
-    """Run `sql`, which reads the relation ``lines``, on the engine that holds the Ibis table `lines`."""
-    import uuid
-
+def _share_profile(t, dim: str):
     import ibis
 
-    backend = ibis.get_backend(lines)
-    name = f"__rfmcca_lines_{uuid.uuid4().hex}"
-    backend.create_view(name, lines)  # registers pandas input with the engine, reads nothing yet
-    try:
-        arrow = backend.con.sql(f"WITH lines AS (SELECT * FROM {name}), {sql.removeprefix('WITH ')}").to_arrow_table()
-    finally:
-        backend.drop_view(name)
-    return arrow.to_pandas()
+    t = t.filter(t[dim].notnull())
+    per = t.group_by(["customer_id", dim]).aggregate(amount=t.amount.sum())
+    whole = ibis.window(group_by="customer_id")
+    ranked = ibis.window(group_by="customer_id", order_by=[ibis.desc("amount"), dim])
+    per = per.mutate(p=per.amount / per.amount.sum().over(whole), rn=ibis.row_number().over(ranked))
+    agg = per.group_by("customer_id").aggregate(
+        **{f"dominant_{dim}": ibis.cases((per.rn == 0, per[dim]), else_=None).max(),
+           f"dominant_{dim}_share": ibis.cases((per.rn == 0, per.p), else_=None).max(),
+           f"n_{dim}": per.count(),
+           "_entropy": -(per.p * per.p.ln()).sum()})
+    return agg.mutate(**{f"{dim}_diversity": agg._entropy.exp()}).drop("_entropy")
 
 
-def _text(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+def _rhythm(t):
+    import ibis
+
+    days = t.select(customer_id=t.customer_id, day=t.order_date.cast("date")).distinct()
+    w = ibis.window(group_by="customer_id", order_by="day")
+    days = days.mutate(gap=days.day.delta(days.day.lag().over(w), unit="day"))
+    agg = days.group_by("customer_id").aggregate(purchase_days=days.count(), gap_mean=days.gap.mean(),
+                                                 gap_std=days.gap.std(how="sample"))
+    return agg.mutate(gap_cv=agg.gap_std / agg.gap_mean).drop("gap_std")
 
 
 def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -140,12 +76,31 @@ def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None) -> pd.
     """
     dims = [d for d in ("category", "channel") if d in orders.columns]
     t = _lines(orders, as_of, extra=dims)
-    with_rules = rules if rules is not None and "category" in dims and len(rules) else None
-    df = _run(t, _profile_sql(dims, with_rules))
+    out = _rhythm(t)
+    for dim in dims:
+        out = out.left_join(_share_profile(t, dim), "customer_id").drop("customer_id_right")
+    if rules is not None and "category" in dims and len(rules):
+        out = out.left_join(_affinity(t, rules), "customer_id").drop("customer_id_right")
+    df = out.to_pandas()
     df["customer_id"] = df["customer_id"].astype("str")
     for col in ("purchase_days", *(f"n_{d}" for d in dims)):
         df[col] = df[col].astype("Int64")
     return df.sort_values("customer_id").reset_index(drop=True)
+
+
+def _affinity(t, rules: pd.DataFrame):
+    import ibis
+
+    bought = t.filter(t.category.notnull()).select("customer_id", "category").distinct()
+    r = ibis.memtable(rules.loc[rules["lift"] > 1, ["antecedent", "consequent", "lift"]])
+    cand = bought.join(r, bought.category == r.antecedent).select("customer_id", "consequent", "lift")
+    have = bought.select(have_customer=bought.customer_id, have_category=bought.category)
+    cand = cand.anti_join(have, [cand.customer_id == have.have_customer,
+                                 cand.consequent == have.have_category])
+    w = ibis.window(group_by="customer_id", order_by=[ibis.desc("lift"), "consequent"])
+    cand = cand.mutate(rn=ibis.row_number().over(w))
+    best = cand.filter(cand.rn == 0)
+    return best.select("customer_id", affinity_category=best.consequent, affinity_lift=best.lift)
 
 
 def association_rules(orders, *, as_of, item: str = "category", level: str = "customer",
@@ -167,16 +122,20 @@ def association_rules(orders, *, as_of, item: str = "category", level: str = "cu
                          "(map it in the mapping file)")
     t = _lines(orders, as_of, extra=(item,))
     key = "customer_id" if level == "customer" else "order_id"
-    pairs = _run(t, _rules_sql(key, item))
-    n = int(pairs["n_baskets"].iloc[0]) if len(pairs) else 0
+    b = t.filter(t[item].notnull()).select(basket=t[key], item=t[item]).distinct()
+    n = int(b.basket.nunique().to_pyarrow().as_py())
+    items = b.group_by("item").aggregate(n=b.count()).to_pandas().set_index("item")["n"]
+    b2 = b.view()
+    pairs = b.join(b2, b.basket == b2.basket).filter(b.item != b2.item)
+    pairs = pairs.group_by(antecedent=b.item, consequent=b2.item).aggregate(baskets=pairs.count()).to_pandas()
     cols = ["antecedent", "consequent", "baskets", "antecedent_support", "consequent_support",
             "support", "confidence", "lift"]
     if pairs.empty or n == 0:
         return pd.DataFrame(columns=cols)
-    pairs["antecedent_support"] = pairs["n_antecedent"].to_numpy() / n
-    pairs["consequent_support"] = pairs["n_consequent"].to_numpy() / n
+    pairs["antecedent_support"] = pairs["antecedent"].map(items).to_numpy() / n
+    pairs["consequent_support"] = pairs["consequent"].map(items).to_numpy() / n
     pairs["support"] = pairs["baskets"] / n
-    pairs["confidence"] = pairs["baskets"] / pairs["n_antecedent"].to_numpy()
+    pairs["confidence"] = pairs["baskets"] / pairs["antecedent"].map(items).to_numpy()
     pairs["lift"] = pairs["confidence"] / pairs["consequent_support"]
     keep = (pairs["support"] >= min_support) & (pairs["confidence"] >= min_confidence)
     out = pairs.loc[keep, cols].sort_values(["lift", "antecedent", "consequent"],
