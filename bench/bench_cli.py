@@ -11,7 +11,12 @@ is kept:
 - ``workbench validate DIR --as-of ...``: every table of the source, every check, the summary;
 - ``duckdb sql``: one hand-written DuckDB query on the orders file (recency, frequency,
   monetary, NTILE scores, CASE segments; the same as ``bench_rfm.py``), no checks;
-- ``pandas``: read the orders file's four columns, groupby, ``qcut`` scores, no checks.
+- ``pandas``: read the orders file's four columns, groupby, ``qcut`` scores, no checks;
+- ``main rfm`` (with ``--main /work/main``): ``workbench rfm`` of another checkout, e.g. main's
+  pandas load of text files, to compare paths on the same files in the same run.
+
+Each run reports wall time, CPU time (user + system: steadier than wall time on a shared
+machine) and peak RSS.
 
 Usage::
 
@@ -35,7 +40,9 @@ sys.path.insert(0, str(HERE))
 
 from bench_rfm import AS_OF, SQL  # noqa: E402  (a script beside this one)
 
-COMMANDS = ("workbench rfm", "workbench validate", "duckdb sql", "pandas")
+COMMANDS = ("workbench rfm", "workbench validate", "duckdb sql", "pandas", "main rfm")
+#: A checkout of another branch (``--main /work/main``): its ``.venv/bin/workbench`` runs "main rfm".
+OTHER: dict[str, Path] = {}
 
 
 def _orders(folder: Path) -> tuple[Path, str]:
@@ -48,6 +55,9 @@ def _orders(folder: Path) -> tuple[Path, str]:
 def _argv(command: str, folder: Path, out: Path, memory_limit: str) -> list[str]:
     exe = Path(sys.executable).parent / "workbench"
     limit = ["--memory-limit", memory_limit] if memory_limit else []
+    if command == "main rfm":  # the other checkout's command line, as its users type it
+        return [str(OTHER["main"] / ".venv" / "bin" / "workbench"), "rfm", "--data", str(folder), "--as-of", AS_OF,
+                "--out", str(out / f"rfm_main_{folder.name}.parquet")]
     if command == "workbench rfm":
         return [str(exe), "rfm", "--data", str(folder), "--as-of", AS_OF, "--out",
                 str(out / f"rfm_{folder.name}.parquet"), *limit]
@@ -91,7 +101,8 @@ def _measure(argv: list[str]) -> dict:
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", proc.stderr).group(1)
     seconds = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall.split(":"))))
     peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
-    return {"wall_s": seconds, "peak_mb": peak}
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): (\S+)", proc.stderr).group(1)) for k in ("User", "System"))
+    return {"wall_s": seconds, "peak_mb": peak, "cpu_s": cpu}
 
 
 def main() -> None:
@@ -101,8 +112,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (the median is kept)")
     parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for every engine run")
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--main", type=Path, help="another checkout (with its .venv) for the 'main rfm' command")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.main:
+        OTHER["main"] = args.main
+    elif "main rfm" in args.only:
+        args.only = [c for c in args.only if c != "main rfm"]
     if args.child:
         _child(args.child[0], Path(args.child[1]), args.child[2])
         return
@@ -113,18 +129,21 @@ def main() -> None:
             for command in args.only:
                 r = _measure(_argv(command, folder, args.out, args.memory_limit))
                 runs.setdefault((folder.name, command), []).append(r)
-                sys.stderr.write(f"{folder.name:<14} {command:<20} {r['wall_s']:7.1f} s {r['peak_mb']:8,.0f} MB\n")
+                sys.stderr.write(f"{folder.name:<14} {command:<20} {r['wall_s']:7.1f} s {r['cpu_s']:7.1f} s CPU "
+                                 f"{r['peak_mb']:8,.0f} MB\n")
     rows = []
     for (folder, command), rs in runs.items():
         rows.append({"data": folder, "command": command,
                      "wall_s": statistics.median(r["wall_s"] for r in rs),
-                     "peak_mb": statistics.median(r["peak_mb"] for r in rs), "runs": rs})
-    sys.stdout.write("| data | command | wall s (median) | peak MB (median) | wall / sql | peak / sql |\n")
-    sys.stdout.write("|---|---|---|---|---|---|\n")
+                     "peak_mb": statistics.median(r["peak_mb"] for r in rs),
+                     "cpu_s": statistics.median(r["cpu_s"] for r in rs), "runs": rs})
+    sys.stdout.write("| data | command | wall s (median) | CPU s (median) | peak MB (median) | wall / sql | "
+                     "peak / sql |\n")
+    sys.stdout.write("|---|---|---|---|---|---|---|\n")
     for r in rows:
         sql = next((x for x in rows if x["data"] == r["data"] and x["command"] == "duckdb sql"), None)
         ratio = (f"{r['wall_s'] / sql['wall_s']:.2f}", f"{r['peak_mb'] / sql['peak_mb']:.2f}") if sql else ("", "")
-        sys.stdout.write(f"| {r['data']} | `{r['command']}` | {r['wall_s']:.1f} | {r['peak_mb']:,.0f} | "
+        sys.stdout.write(f"| {r['data']} | `{r['command']}` | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_mb']:,.0f} | "
                          f"{ratio[0]} | {ratio[1]} |\n")
     (args.out / "bench_cli.json").write_text(json.dumps(
         {"as_of": AS_OF, "memory_limit": args.memory_limit, "rows": rows}, indent=2))

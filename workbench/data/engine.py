@@ -172,6 +172,9 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
     extras = mapping.extra if mapping else {}
     typed, flags = ["r.__row"], []  # flags: (column, check, sql condition)
     text = _text_columns(con, source, table.name, mapping)
+    if text is not None:
+        text.prepare({n: (src, table.column(n).dtype if n in table.column_names else extras[n])
+                      for n, (src, _) in targets.items()})
     for name, (src, kind) in targets.items():
         column = table.column(name) if name in table.column_names else None
         dtype = column.dtype if column else extras[name]

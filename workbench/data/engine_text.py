@@ -65,7 +65,9 @@ def _lit(value: str) -> str:
 
 
 def _strip(expr: str) -> str:
-    return f"NULLIF(trim({expr}, {_lit(_SPACE)}), '')"
+    # trim(x, characters) is slow with this many characters: only values with a space at an end pay it
+    return (f"NULLIF(CASE WHEN regexp_matches({expr}, '^[{_SPACE}]|[{_SPACE}]$') THEN trim({expr}, {_lit(_SPACE)}) "
+            f"ELSE {expr} END, '')")
 
 
 def materialise(con, relation: str, path: Path, *, sep=None, encoding=None, header=True, names=None,
@@ -122,6 +124,7 @@ class TextColumns:
         self.layers: list[str] = []  # extra select items on the source: parsed helpers
         self.joins: list[str] = []
         self.expected: dict[str, str] = {}
+        self.stats: dict[str, tuple] = {}
 
     def relation(self) -> str:
         """The source with the helper columns the column expressions use."""
@@ -154,28 +157,45 @@ class TextColumns:
             return self._date(name, c, dtype == "datetime")
         return None
 
+    def prepare(self, columns: dict[str, tuple[str, str]]) -> None:
+        """Helper columns of every number column, and one scan counting how each convention reads them."""
+        numbers = {n: f"r.{_q(src)}" for n, (src, dtype) in columns.items() if dtype in ("float", "int")}
+        if not numbers:
+            return
+        d = self.dialect
+        text = {}
+        for name, c in numbers.items():
+            text[name] = f"regexp_replace({c}, {_lit(_NOISE)}, '', 'g')"
+            if d.thousands and d.thousands not in ".," + _BLANKS + "'":
+                text[name] = f"replace({text[name]}, {_lit(d.thousands)}, '')"
+        self._wrap(*(x for name, c in numbers.items() for x in (
+            f"NULLIF({text[name]}, '') AS {_q('__clean_' + name)}",
+            f"coalesce({text[name]} = '' AND NOT regexp_full_match({c}, '[{_BLANKS}]*'), false) AS "
+            f"{_q('__blank_' + name)}")))
+        # signs normalised: (12,50) and 12,50- are -12,50
+        x = {n: f"r.{_q('__clean_' + n)}" for n in numbers}
+        self._wrap(*(f"CASE WHEN starts_with({x[n]}, '(') AND ends_with({x[n]}, ')') THEN '-' || substr({x[n]}, 2, "
+                     f"length({x[n]}) - 2) ELSE {x[n]} END AS {_q('__paren_' + n)}" for n in numbers))
+        p = {n: f"r.{_q('__paren_' + n)}" for n in numbers}
+        self._wrap(*(f"CASE WHEN ends_with({p[n]}, '-') AND NOT regexp_matches({p[n]}, '^[+-]') THEN '-' || "
+                     f"substr({p[n]}, 1, length({p[n]}) - 1) ELSE {p[n]} END AS {_q('__num_' + n)}" for n in numbers))
+        self._wrap(*(f"regexp_full_match(r.{_q('__num_' + n)}, {_lit(_NUMBER[k])}) AS {_q(f'__ok{k}{n}')}"
+                     for n in numbers for k in ",."))
+        parts = []
+        for n in numbers:
+            s, okc, okp = (f"r.{_q(f'__{k}{n}')}" for k in ("num_", "ok,", "ok."))
+            parts.append(f"count(*) FILTER ({okc}), count(*) FILTER ({okp}), arg_min({s}, __row) FILTER "
+                         f"({okc} AND {okp} AND regexp_matches({s}, '[.,]')), count(*) FILTER (NOT {okc} AND "
+                         f"{okp}), count(*) FILTER (NOT {okp} AND {okc})")
+        row = self.con.execute(f"SELECT {', '.join(parts)} FROM ({self.relation()}) r").fetchall()[0]
+        self.stats = {n: row[5 * i:5 * i + 5] for i, n in enumerate(numbers)}
+
     def _number(self, name: str, c: str, integer: bool):
         d = self.dialect
-        text = f"regexp_replace({c}, {_lit(_NOISE)}, '', 'g')"
-        if d.thousands and d.thousands not in ".," + _BLANKS + "'":
-            text = f"replace({text}, {_lit(d.thousands)}, '')"
-        s, x, p = _q(f"__num_{name}"), f"r.{_q('__clean_' + name)}", f"r.{_q('__paren_' + name)}"
-        blank_bad = f"({text} = '' AND NOT regexp_full_match({c}, '[{_BLANKS}]*'))"
-        self._wrap(f"NULLIF({text}, '') AS {_q('__clean_' + name)}",
-                   f"coalesce({blank_bad}, false) AS {_q('__blank_' + name)}")
-        # signs normalised: (12,50) and 12,50- are -12,50
-        self._wrap(f"CASE WHEN starts_with({x}, '(') AND ends_with({x}, ')') THEN '-' || substr({x}, 2, "
-                   f"length({x}) - 2) ELSE {x} END AS {_q('__paren_' + name)}")
-        self._wrap(f"CASE WHEN ends_with({p}, '-') AND NOT regexp_matches({p}, '^[+-]') THEN '-' || "
-                   f"substr({p}, 1, length({p}) - 1) ELSE {p} END AS {s}")
-        s = f"r.{s}"
-        ok = {k: f"regexp_full_match({s}, {_lit(v)})" for k, v in _NUMBER.items()}
+        s = f"r.{_q('__num_' + name)}"
+        ok = {k: f"r.{_q(f'__ok{k}{name}')}" for k in ",."}
         strict = strict_decimal(d)
-        n_c, n_p, example, bad_c, bad_p = self.con.execute(
-            f"SELECT count(*) FILTER ({ok[',']}), count(*) FILTER ({ok['.']}), "
-            f"arg_min({s}, __row) FILTER ({ok[',']} AND {ok['.']} AND regexp_matches({s}, '[.,]')), "
-            f"count(*) FILTER (NOT {ok[',']} AND {ok['.']}), count(*) FILTER (NOT {ok['.']} AND {ok[',']}) "
-            f"FROM ({self.relation()}) r").fetchall()[0]
+        n_c, n_p, example, bad_c, bad_p = self.stats[name]
         decimal = choose_decimal(strict=strict, n_comma=n_c, n_point=n_p, hint=d.decimal_hint)
         if not strict and n_c == n_p and example is not None:
             warn_ambiguous(name, example, decimal)
@@ -187,7 +207,8 @@ class TextColumns:
         digits = f"replace({s}, '.', '')" if decimal == "," else f"replace({s}, ',', '')"
         if decimal == ",":
             digits = f"replace({digits}, ',', '.')"
-        v = f"(CASE WHEN {ok[decimal]} THEN TRY_CAST({digits} AS DOUBLE) END)"
+        self._wrap(f"CASE WHEN {ok[decimal]} THEN TRY_CAST({digits} AS DOUBLE) END AS {_q('__val_' + name)}")
+        v = f"r.{_q('__val_' + name)}"
         bad = f"(r.{_q('__blank_' + name)} OR ({s} IS NOT NULL AND ({v} IS NULL OR isinf({v}))))"
         if integer:
             bad = f"({bad} OR {v} % 1 <> 0 OR abs({v}) >= 9223372036854775808.0)"

@@ -56,7 +56,6 @@ def scan_text(path: Path, *, encoding: str | None, error: type[Exception]) -> Te
         return TextScan(bom, _count_decoded_lines(path, bom))
     decoder = codecs.getincrementaldecoder("utf-8")() if encoding is None else None
     lines, last, offset, bad = 0, b"\n", 0, None
-    multibyte = undefined = False
     with _open_bytes(path) as fh:
         while chunk := fh.read(_CHUNK):
             if decoder is not None and bad is None:
@@ -64,9 +63,6 @@ def scan_text(path: Path, *, encoding: str | None, error: type[Exception]) -> Te
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     bad = (offset + exc.start, lines + chunk.count(b"\n", 0, exc.start) + 1, exc.reason)
-            if decoder is not None:
-                multibyte = multibyte or bool(_MULTIBYTE.search(chunk))
-                undefined = undefined or bool(_CP1252_UNDEFINED.search(chunk))
             lines += chunk.count(b"\n")
             offset += len(chunk)
             last = chunk[-1:]
@@ -80,6 +76,7 @@ def scan_text(path: Path, *, encoding: str | None, error: type[Exception]) -> Te
         return TextScan(encoding, lines)
     if bad is None:
         return TextScan("utf-8-sig", lines)
+    multibyte, undefined = _search(path, _MULTIBYTE), _search(path, _CP1252_UNDEFINED)  # only files with bad bytes
     if multibyte:
         raise error(f"{path.name}: mostly UTF-8, but byte {bad[0]:,} (line {bad[1]:,}) is not valid "
                     f"UTF-8 ({bad[2]}); the file mixes encodings. Fix that line (re-export the file as "
@@ -87,6 +84,17 @@ def scan_text(path: Path, *, encoding: str | None, error: type[Exception]) -> Te
     enc = "latin-1" if undefined else "cp1252"
     return TextScan(enc, lines, f"{path.name}: not UTF-8 (byte {bad[0]:,}, line {bad[1]:,}): read as {enc}; "
                                 "check accented letters, or name the encoding in a mapping")
+
+
+def _search(path: Path, pattern: re.Pattern) -> bool:
+    """Whether `pattern` occurs in the file (a second pass, paid only by files that are not UTF-8)."""
+    tail = b""
+    with _open_bytes(path) as fh:
+        while chunk := fh.read(_CHUNK):
+            if pattern.search(tail + chunk):
+                return True
+            tail = chunk[-3:]
+    return False
 
 
 def _count_decoded_lines(path: Path, encoding: str) -> int:
