@@ -106,3 +106,83 @@ def test_every_report_opens_offline_with_every_table_and_figure(demo_run, tmp_pa
         if page != demo_run.index:
             assert dom.count('src="data:image/png;base64') >= 1, f"{page.name}: no figure shown"
             assert dom.count("<table") >= 1, f"{page.name}: no table shown"
+
+
+# ------------------------------------------------ reports a manager reads (issue 15), on the demo
+
+_IMAGES = re.compile(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+")
+
+
+def _page(path) -> str:
+    return _IMAGES.sub("", path.read_text(encoding="utf-8"))  # base64 may hold any short string
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_demo_report_says_what_it_found_first_and_shows_tables_for_people(demo_run, name):
+    from pathlib import Path
+
+    result = next(r for r in demo_run.reports if r.name == name)
+    assert 3 <= len(result.findings) <= 6, result.findings
+    assert 2 <= len(result.headlines) <= 3, result.headlines
+    page = _page(result.html)
+    said, status = page.index("What this report says"), page.index("Status: ok")
+    first_section = page.index('<h2 id="1-')
+    assert said < status < page.index("Contents:") < first_section < page.index(
+        '<h2 id="How-this-report-was-made"')
+    for root in ("/work/", "/tmp/", "/home/", str(Path.home()) + "/", str(demo_run.out_dir)):
+        assert root not in page, f"{name} shows the machine path {root}"
+    assert "&lt;NA&gt;" not in page and ">NaN<" not in page and ">nan<" not in page
+    assert not re.search(r"<tbody>\s*<tr>\s*<th>0</th>", page), f"{name}: a bare row index"
+    tables = re.findall(r'<table[^>]*class="dataframe[^"]*"', page)
+    assert all("crm-table" in t for t in tables), f"{name}: a table not shown through wb.display"
+
+
+def test_demo_index_shows_every_reports_headlines(demo_run):
+    from workbench.display import format_value
+
+    index = _page(demo_run.index)
+    for result in demo_run.reports:
+        for label, item in result.headlines.items():
+            assert label in index
+            assert format_value(item["value"], kind=item["kind"]) in index, (result.name, label)
+    assert "<details><summary>" in index
+
+
+def test_rfm_findings_state_the_grades_of_the_exported_scores(demo_run):
+    import pandas as pd
+
+    result = next(r for r in demo_run.reports if r.name == "02_rfm_scoring")
+    scores = pd.read_csv(result.html.with_suffix("") / "rfm_scores.csv")
+    best = scores[scores["grade"] == "A"]
+    share = 100 * best["monetary"].sum() / scores["monetary"].sum()
+    assert result.findings[0] == (
+        f"{len(best):,} of {len(scores):,} customers ({100 * len(best) / len(scores):.1f} %) are grade A "
+        f"and make {share:.1f} % of net revenue (€{best['monetary'].sum():,.0f}).")
+    assert (len(best), len(scores)) == (609, 4000)  # the demo company's grade A, as the issue reads it
+
+
+def test_campaign_findings_name_every_measured_loss_of_the_run(demo_run):
+    import pandas as pd
+
+    result = next(r for r in demo_run.reports if r.name == "04_campaign_roi")
+    effects = pd.read_csv(result.html.with_suffix("") / "campaign_incrementality.csv")
+    measured = effects[(effects["basis"] == "incremental (vs control)") & effects["roi"].notna()]
+    losing = measured[measured["roi"] < 0].sort_values("roi")
+    assert len(losing) > 0  # the demo company plants campaigns that do not pay
+    text = " ".join(result.findings)
+    assert f"{len(losing)} campaign arms lost money" in text
+    assert f"{losing['campaign_id'].iat[0]} ({losing['kind'].iat[0]}) lost €" in text
+    best = measured.sort_values("roi").iloc[-1]
+    assert f"Best: {best['campaign_id']} ({best['kind']}) returned" in text
+    assert result.headlines["Arms losing money"]["value"] == len(losing)
+
+
+@pytest.mark.parametrize(("name", "figure", "kind"), [
+    ("00_data_quality", "rows_read", "count"), ("05_customer_health", "capital_broken", "count"),
+    ("06_customer_journeys", "journeys", "count"), ("03_price_acceptability", "viable", "count"),
+    ("01_persona_discovery", "personas", "count")])
+def test_findings_carry_the_figures_the_report_publishes(demo_run, name, figure, kind):
+    from workbench.display import format_value
+
+    result = next(r for r in demo_run.reports if r.name == name)
+    assert format_value(result.figures[figure], kind=kind) in " ".join(result.findings)

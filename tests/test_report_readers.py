@@ -87,6 +87,7 @@ def test_the_index_shows_headlines_with_the_change_since_the_previous_run(runs):
     assert index.count('<table class="sortable">') == 1  # the grid: one row per rep
     rows = re.findall(r"<tr><td>(Alice|Bruno)</td>.*?</tr>", index, re.S)
     assert rows == ["Alice", "Bruno"]
+    assert '<th class="sortable">rep</th>' in index and ">output_dir</th>" not in index
     assert '<th class="sortable">Sales</th>' in index and '<th class="sortable">Response</th>' in index
     assert 'data-sort="250' in index and "€250" in index and "+€150 since 2025-10-31" in index
     assert "<details><summary>" in index and "<script>" in index and "src=" not in index

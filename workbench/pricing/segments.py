@@ -144,11 +144,13 @@ class CustomerSegments:
     notes: list[str] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
+        from workbench.display import table
+
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return (
             f"<p><b>Segments:</b> {html.escape(self.source)}</p>"
             + (f"<ul>{notes}</ul>" if notes else "")
-            + self.summary().to_html(escape=True, index=False)
+            + table(self.summary())._repr_html_()
         )
 
     def summary(self) -> pd.DataFrame:

@@ -168,8 +168,8 @@ def _single_rows(reports, previous, public) -> str:
 
 def _grid_table(notebook: str, reports, previous, public) -> str:
     """One sortable row per report of a grid, the same headline columns for each."""
-    varying = [k for k in reports[0].parameters
-               if len({repr(r.parameters.get(k)) for r in reports}) > 1]
+    varying = [k for k in reports[0].parameters  # output_dir differs by construction: not a grid key
+               if k != "output_dir" and len({repr(r.parameters.get(k)) for r in reports}) > 1]
     labels = list(dict.fromkeys(label for r in reports for label in (getattr(r, "headlines", None) or {})))
     head = "".join(f'<th class="sortable">{html.escape(h)}</th>'
                    for h in [*varying, "Status", *labels, "Warnings"]) + "<th>Report</th><th>How it was made</th>"

@@ -127,8 +127,10 @@ class PSMResult:
         )
         notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         settings = ", ".join(f"{k} {v!r}" for k, v in self.settings.items())
+        from workbench.display import table
+
         return (
-            self.to_frame().to_html(escape=True, na_rep="")
+            table(self.to_frame())._repr_html_()
             + f"<p>{html.escape(used)}</p><p>Settings: {html.escape(settings)}</p>"
             + (f"<p>Warnings:</p><ul>{notes}</ul>" if notes else "")
         )
