@@ -55,6 +55,7 @@ SAYS = {
     ("three_months", "05_customer_health"): ["Calibration period: up to 2025-11-30"],
     ("no_amounts", "02_rfm_scoring"): ["Skipped: Revenue concentration (Pareto curve) needs order amounts"],
     ("survey_only_no_costs", "03_price_acceptability"): ["no unit_cost"],
+    ("no_amounts", "03_price_acceptability"): ["Skipped: Prices paid needs a price per order line"],
     ("survey_swapped", "03_price_acceptability"): ["Skipped: The price sensitivity meter of"],
     ("no_control_groups", "04_campaign_roi"): ["No campaign has a control group",
                                                "attributed only: no control group"],
