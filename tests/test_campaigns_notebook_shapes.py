@@ -1,8 +1,11 @@
-"""The Campaign ROI notebook completes on every shape of campaign data, with default parameters.
+"""The Campaign ROI notebook completes on shapes of campaign data the demo shapes do not make.
 
-The small demo company is written to files, then degraded as real exports are (a column, some
-rows or a table dropped); each run must end without failure, say in one sentence what a
-skipped section needs, and write the tables it computed.
+The demo shapes (no control group, no responded column, no funnel steps, response-only,
+campaign-level aggregates, no campaign data at all) run in tests/test_shapes_matrix.py. Here the
+small demo company is written to files, then degraded further (no order in any contact's
+window, no date on contacts nor campaigns, an ads-platform export, a small sales rep's
+portfolio); each run must end without failure, say in one sentence what a skipped section
+needs, and write the tables it computed.
 """
 
 from __future__ import annotations
@@ -27,45 +30,20 @@ def _edit(folder: Path, table: str, change) -> None:
     change(frame).to_csv(path, index=False)
 
 
-def _drop_tables(*names):
-    def drop(folder: Path) -> None:
-        for name in names:
-            (folder / f"{name}.csv").unlink()
-    return drop
-
-
 def _no_dates(folder: Path) -> None:
     _edit(folder, "campaign_contacts",
           lambda d: d.drop(columns=["sent_at", "opened_at", "clicked_at", "responded_at"]))
     _edit(folder, "campaigns", lambda d: d.drop(columns=["start_date", "end_date"]))
 
 
-STEPS = ["delivered", "opened", "clicked", "bounced", "undeliverable", "unsubscribed", "attended",
-         "opened_at", "clicked_at"]
-
 #: shape -> (how to make it from the demo files, sentences the report must show, exports it must write)
 SHAPES = {
-    "no-control": (lambda f: _edit(f, "campaign_contacts", lambda d: d[d["group"] != "control"]),
-                   ["No campaign has a control group", "attributed only: no control group"],
-                   ["campaign_incrementality.csv", "campaign_allocation.csv"]),
     "no-window-orders": (lambda f: _edit(f, "orders", lambda d: d[d["order_date"] < "2023-02-01"]),
                          ["No contact bought in the 30 days after its contact day"],
                          ["campaign_funnel.csv", "campaign_audit.csv"]),
-    "no-responded": (lambda f: _edit(f, "campaign_contacts", lambda d: d.drop(columns=["responded", "responded_at"])),
-                     ["Response rates need campaign_contacts.responded"],
-                     ["campaign_incrementality.csv"]),
-    "no-steps": (lambda f: _edit(f, "campaign_contacts", lambda d: d.drop(columns=STEPS)),
-                 ["No funnel step between sent and converted is recorded"],
-                 ["campaign_funnel.csv", "campaign_response_rates.csv"]),
     "no-dates": (_no_dates,
                  ["This section needs a date for each contact", "contacts without date"],
                  ["campaign_costs.csv", "campaign_response_rates.csv"]),
-    "response-only": (_drop_tables("orders", "products"),
-                      ["This section needs an orders table", "response rate by sector and group"],
-                      ["campaign_response_rates.csv", "campaign_response_rates_by_kind.csv"]),
-    "no-campaigns": (_drop_tables("campaigns", "campaign_contacts"),
-                     ["This source holds no campaign data", "Skipped: this source holds no campaign data"],
-                     []),
 }
 
 
@@ -98,20 +76,6 @@ def test_campaign_notebook_completes_and_says_what_it_skipped(shape_runs, shape)
     out = Path(result.parameters["output_dir"])
     for name in SHAPES[shape][2]:
         assert (out / name).is_file(), f"{shape}: {name} not exported"
-
-
-def test_response_only_publishes_its_response_rate(shape_runs):
-    figures = shape_runs["response-only"].figures
-    assert figures["tables_used"] == "campaigns, campaign_contacts"
-    assert 0 < figures["response_rate"] < 1 and "incremental_margin" not in figures
-
-
-def test_no_campaign_data_stops_cleanly_in_its_first_cells(shape_runs):
-    result = shape_runs["no-campaigns"]
-    text = _text(result)
-    # the section's heading itself, not its entry in the contents at the top of the report
-    assert text.index("This source holds no campaign data") < text.rindex("2 · Campaign-level results")
-    assert not any(Path(result.parameters["output_dir"]).glob("campaign_*.csv"))
 
 
 def test_campaign_notebook_on_an_ads_platform_export(tmp_path):

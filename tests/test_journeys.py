@@ -126,18 +126,3 @@ def test_a_web_analytics_export_and_a_call_log_load_as_interactions(root, mappin
     jr = wb.journeys.analyse(crm, as_of=AS_OF)
     got = [tuple(r) for r in jr.table[["customer_id", "path", "converted", "open"]].itertuples(index=False)]
     assert got == expected
-
-
-@pytest.mark.notebook
-def test_the_journeys_report_without_interactions_says_what_to_map_and_finishes(tmp_path):
-    from workbench import demo, report
-
-    data = demo.write(tmp_path / "data", customers=200, seed=3)
-    (data / "interactions.csv").unlink()
-    result = report.run(["06_customer_journeys"], out_dir=tmp_path / "out", notebooks_dir="notebooks",
-                        parameters={"data": str(data)}, progress=False)
-    assert result.ok, result.reports[0].error
-    page = result.reports[0].html.read_text(encoding="utf-8")
-    assert "This report needs an interactions table" in page
-    assert "No journey with a touch: no path to show" not in page or "data:image/png" in page
-    assert result.reports[0].figures["journeys"] == 0

@@ -27,7 +27,7 @@ _STEPS = tuple(f for f in FLAGS if f not in ("sent", "responded"))
 #: section -> sentence shown when the source cannot serve it.
 SECTIONS = {
     "campaigns": "This source holds no campaign data (no campaigns, campaign_contacts or campaign_stats "
-                 "table): Campaign ROI has nothing to measure, so the notebook stops here. Map a contact "
+                 "table): Campaign ROI has nothing to measure (the notebook stops in its first cell). Map a contact "
                  "list (campaign_contacts: campaign_id, customer_id, group) or campaign-level results "
                  "(campaign_stats: campaign_id, spend, impressions, clicks, conversions, revenue) to use it.",
     "contacts": "This section needs campaign_contacts (who each campaign reached or held out): map "
