@@ -80,3 +80,10 @@ def test_a_file_spark_cannot_read_is_named(tmp_path):
     demo.write(tmp_path, customers=50, file_format="parquet")  # nanosecond timestamps
     with pytest.raises(SourceError, match="customers.parquet: Spark cannot read it.*microseconds"):
         load_remote(str(tmp_path), engine="spark", as_of=AS_OF)
+
+
+def test_a_folder_given_as_a_url_is_read_as_on_a_cluster(parquet):
+    # file:// stands for hdfs:// or s3a://: the folder is not listed, each contract table is tried
+    on_url = load_remote(f"file://{parquet}", engine="spark", as_of=AS_OF, tables=["customers", "orders"])
+    assert list(on_url.checked) == ["customers", "orders"]
+    assert on_url.checked["customers"].read == CUSTOMERS
