@@ -80,7 +80,10 @@ def _spark_folder(folder: Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         if not (out / f"{name}.parquet").exists():
-            duckdb.sql(f"COPY (SELECT * FROM read_parquet('{folder / (name + '.parquet')}')) "
+            rel = duckdb.sql(f"SELECT * FROM read_parquet('{folder / (name + '.parquet')}')")
+            cols = ", ".join(f'CAST("{c}" AS TIMESTAMP) AS "{c}"' if str(t) == "TIMESTAMP_NS" else f'"{c}"'
+                             for c, t in zip(rel.columns, rel.types, strict=True))
+            duckdb.sql(f"COPY (SELECT {cols} FROM read_parquet('{folder / (name + '.parquet')}')) "
                        f"TO '{out / (name + '.parquet')}' (FORMAT parquet)")
     return out
 
@@ -129,7 +132,7 @@ def main() -> None:
             command = [str(python), "rfm", "--data", data, "--as-of", AS_OF, "--out",
                        str(out / f"{engine.replace(' ', '_').replace('>', '')}.parquet"), *extra]
             seconds, code, tail = _time(command, env, args.timeout)
-            results[engine] = seconds
+            results[engine] = seconds if code == 0 else None
             shown = f"{seconds:8.1f} s" if seconds is not None else "   (none)"
             _say(f"{engine:14} {shown}  exit {code}  {tail}")
     finally:
