@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 RUN ?= demo
 
-.PHONY: reports test lint bench clean-reports setup lock lab
+.PHONY: reports test lint bench clean-reports setup lock lab spark-setup
 
 # The project's Jupyter settings (jupyter_server_config.py: notebooks/ saved without outputs),
 # linked where every Jupyter server of .venv/ reads them.
@@ -26,13 +26,26 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --constraint $(LOCK) -e ".[dev]"
 	touch $(STAMP)
 
+## PySpark (--engine spark) in its own environment, .venv-spark/: with PySpark importable, pandera
+## imports pyspark.pandas, which the reports of .venv/ should never meet. Same lock, plus the spark extra.
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+spark-setup: $(SPARK_STAMP)
+
+$(SPARK_STAMP): pyproject.toml $(LOCK)
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --constraint $(LOCK) --upgrade pip
+	$(SPARK_VENV)/bin/python -m pip install --quiet --constraint $(LOCK) -e ".[dev,spark]"
+	touch $(SPARK_STAMP)
+
 ## Refresh requirements.lock on purpose: the newest versions pyproject.toml allows, resolved in
 ## a fresh environment. Then `make test` (it reinstalls from the new lock) and commit the lock.
 lock:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev,spark]"
 	{ echo "# Versions the tests passed with. make setup installs exactly these (pip --constraint)."; \
 	  echo "# Refresh on purpose with 'make lock', then 'make test', then commit. Do not edit by hand."; \
 	  .venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -vE "^(setuptools|wheel)=="; } > $(LOCK)
@@ -43,9 +56,11 @@ lock:
 reports: $(STAMP)
 	$(BIN)/workbench run --all --out reports/$(RUN)
 
-## The whole test suite (real-data tests skip when ../shared/data/real is absent)
-test: setup
+## The whole test suite (real-data tests skip when ../shared/data/real is absent); the Spark tests
+## run in .venv-spark/ (they skip in .venv/, which has no PySpark) and skip there without Java
+test: setup spark-setup
 	$(BIN)/python -m pytest
+	$(SPARK_VENV)/bin/python -m pytest tests/test_spark.py
 
 ## JupyterLab on the notebooks; saving never writes outputs into notebooks/
 lab: setup

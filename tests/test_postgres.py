@@ -228,3 +228,15 @@ def test_a_wrong_password_inside_postgres_exits_3(pg, monkeypatch, tmp_path, cap
     assert code == 3 and not out.exists()
     err = capsys.readouterr().err
     assert "refused the password" in err and "nope-x" not in err
+
+
+def test_a_mapping_that_filters_takes_the_pandas_path_with_the_same_rows(pg, password, tmp_path):
+    # `where` is applied by the pandas path (the reference): the table is read whole, then filtered
+    mapping = _mapping(tmp_path, "tables:\n  customers: {}\n  products: {}\n"
+                                 "  orders: {table: sales.order_lines, where: amount > 0}\n")
+    crm = wb.load(pg.url(), mapping=mapping, as_of=AS_OF)
+    ref = wb.load(pg.url(), as_of=AS_OF)["orders"]
+    kept = ref[ref["amount"] > 0].reset_index(drop=True)
+    pd.testing.assert_frame_equal(crm["orders"].reset_index(drop=True), kept, check_dtype=False)
+    row = crm.loaded_quality.set_index("table").loc["orders"]
+    assert (row["read"], row["excluded"]) == (len(ref), len(ref) - len(kept))

@@ -7,8 +7,9 @@ them. Modules, one role each: ``contract`` (tables, columns, types and rules as 
 by dialect), ``mapping`` (an export's layout onto the contract, from YAML), ``transform``
 (a mapping applied to a raw table), ``rules`` (the contract as a pandera schema, reasons a
 person can act on), ``validation`` (one table checked, rejects split), ``dataset`` (``load``
-and :class:`CRMData`) and ``quality`` (reconciliation, rejects by rule, profiles). This
-package imports no method.
+and :class:`CRMData`), ``quality`` (reconciliation, rejects by rule, profiles), ``postgres``
+(a PostgreSQL database as a source), ``remote`` and ``backends`` (the contract checked on
+PostgreSQL or Spark, for ``--engine postgres`` / ``spark``). This package imports no method.
 """
 
 from typing import TYPE_CHECKING

@@ -118,30 +118,59 @@ def spark_session(master: str | None = None):
                           "(`make spark-setup` puts it in .venv-spark/) and Java 17") from None
     builder = SparkSession.builder.appName("workbench").master(master or "local[2]")
     builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-    return builder.config("spark.sql.shuffle.partitions", "4").getOrCreate()
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    session = builder.config("spark.sql.shuffle.partitions", "4").getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")  # Spark's own WARN lines would drown the command's output
+    return session
+
+
+def write_parquet_for_spark(frames: dict[str, pd.DataFrame], folder: Path) -> Path:
+    """Tables as Parquet files Spark reads: timestamps in microseconds (Spark refuses nanoseconds)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False, coerce_timestamps="us",
+                         allow_truncated_timestamps=True)
+    return folder
+
+
+def _demo_parquet(*, seed: int, shape: str | None) -> Path:
+    from workbench import demo
+
+    company = demo.generate(seed=seed, shape=shape)
+    frames = {n: f for n, f in company.tables.items() if f is not None and n in CONTRACT}
+    return write_parquet_for_spark(frames, Path(tempfile.mkdtemp(prefix="workbench-spark-demo-")))
 
 
 def _open_spark(data: str, mapping: Mapping | None, only, *, seed: int = 42, master: str | None = None, **_):
     import ibis
 
-    folder = Path(data)
     if data == "demo" or data.startswith("demo:"):
-        from workbench import demo
-
-        folder = Path(tempfile.mkdtemp(prefix="workbench-spark-demo-"))
-        demo.write(folder, seed=seed, file_format="parquet", shape=data.partition(":")[2] or None)
-    if not folder.is_dir():
+        data = str(_demo_parquet(seed=seed, shape=data.partition(":")[2] or None))
+    remote = "://" in data  # hdfs://, s3a://...: a folder every node sees, not listed from here
+    if not remote and not Path(data).is_dir():
         raise SourceError(f"{data}: --engine spark reads a folder of Parquet files (on a cluster: a path "
                           "every node sees, hdfs:// or s3a://), or 'demo'")
     con = ibis.pyspark.connect(spark_session(master))
-    files = {p.stem: p for p in sorted(folder.glob("*.parquet"))}
+    base = data.rstrip("/")
     if mapping is not None:
-        files = {n: folder / s.file for n, s in mapping.tables.items() if s.file}
+        files = {n: f"{base}/{s.file}" for n, s in mapping.tables.items() if s.file}
+    elif remote:
+        files = {n: f"{base}/{n}.parquet" for n in TABLE_ORDER}
+    else:
+        files = {p.stem: str(p) for p in sorted(Path(data).glob("*.parquet"))}
     found = {}
     for name in _wanted(files, mapping, only):
-        found[name] = (con.read_parquet(str(files[name]), table_name=f"workbench_{name}"), files[name].name)
+        try:
+            found[name] = (con.read_parquet(files[name], table_name=f"workbench_{name}"), Path(files[name]).name)
+        except Exception as exc:  # pyspark's AnalysisException: a type Spark cannot read, a missing file
+            first = str(exc).strip().splitlines()[0]
+            if remote and mapping is None and "PATH_NOT_FOUND" in first:
+                continue  # that table is not in the folder
+            hint = (" (write timestamps in microseconds: pandas to_parquet(coerce_timestamps='us'))"
+                    if "NANOS" in first else "")
+            raise SourceError(f"{files[name]}: Spark cannot read it: {first}{hint}") from None
     if not found:
-        raise SourceError(f"{folder}: no Parquet file named after a contract table ({', '.join(TABLE_ORDER)})")
+        raise SourceError(f"{data}: no Parquet file named after a contract table ({', '.join(TABLE_ORDER)})")
     return con, found, str(data), None
 
 
