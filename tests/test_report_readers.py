@@ -42,7 +42,8 @@ def test_the_report_opens_with_what_it_says_then_status_then_contents(runs):
     assert result.status == "ok", result.error
     page = _text(result.html)
     order = [page.index(s) for s in ("Readers fixture", "What this report says", "Alice sold €1,752,772.",
-                                     "Status: ok", "Contents:", '<h2 id="1-%C2%B7-Sales"',
+                                     "Status: ok", "Contents:", "The method's introduction",
+                                     '<h2 id="1-%C2%B7-Sales"',
                                      '<h2 id="2-%C2%B7-Findings"', '<h2 id="How-this-report-was-made"')]
     assert order == sorted(order)
     assert '<a href="#1-%C2%B7-Sales">1 · Sales</a>' in page  # the contents link nbconvert's ids

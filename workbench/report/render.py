@@ -13,6 +13,7 @@ outputs) and replace the filter by one with a wider, still script-free allowlist
 
 from __future__ import annotations
 
+import copy
 import html
 import logging
 import re
@@ -289,6 +290,23 @@ def _offline_loader():
         f"{{%- block {b} -%}}{{%- endblock {b} -%}}" for b in blocks)})
 
 
+def _title_apart(cells: list) -> list:
+    """The opening markdown cell cut after its title and the italic question under it: the
+    method's introduction that follows comes after "What this report says", not before it."""
+    if not cells or cells[0].cell_type != "markdown" or not cells[0].source.lstrip().startswith("# "):
+        return cells
+    paragraphs = cells[0].source.strip().split("\n\n")
+    keep = 2 if len(paragraphs) > 1 and paragraphs[1].lstrip().startswith(("*", "_")) else 1
+    if len(paragraphs) <= keep:
+        return cells
+    title, rest = copy.deepcopy(cells[0]), copy.deepcopy(cells[0])
+    title.source = "\n\n".join(paragraphs[:keep])
+    rest.source = "\n\n".join(paragraphs[keep:])
+    if "id" in rest:  # nbformat 4.5 cell ids are unique
+        rest["id"] = f"{rest['id']}-intro"
+    return [title, rest]
+
+
 def render_report(nb: Any, *, title: str, header: Any, show_code: bool,
                   footer: Any = None) -> str:
     """Render an executed notebook to sanitised, self-contained HTML (nbconvert's ``lab``
@@ -307,13 +325,12 @@ def render_report(nb: Any, *, title: str, header: Any, show_code: bool,
     footer : nbformat.NotebookNode, optional
         Cell from :func:`made_cell`, placed last.
     """
-    import copy
-
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
     _drop_widgets(nb)
     _drop_findings(nb)
+    nb.cells[:1] = _title_apart(nb.cells[:1])
     first = nb.cells[0] if nb.cells else None
     titled = first is not None and first.cell_type == "markdown" and first.source.lstrip().startswith("# ")
     nb.cells.insert(1 if titled else 0, header)  # under the notebook's title and question
