@@ -64,6 +64,33 @@ def test_no_path_of_the_machine_in_the_report_or_the_index(runs):
     assert "<td><code>output_dir</code></td><td><code>readers</code></td><td>runner</td>" in page
 
 
+def _machine_folders(run) -> set[str]:
+    import sys
+    import tempfile
+
+    return {str(run.out_dir), str(run.out_dir.resolve()), str(Path.home()), str(FIXTURES),
+            str(FIXTURES.resolve().parent.parent), sys.prefix, str(Path(tempfile.gettempdir()).resolve())}
+
+
+@pytest.mark.parametrize("name", ["plain", "code", "second"])
+def test_no_file_of_the_run_shows_a_folder_of_the_machine(runs, name):
+    """Reports, executed notebooks, summaries, manifests, run.json, the index: every text file."""
+    run = runs[name]
+    files = [p for p in run.out_dir.rglob("*") if p.is_file() and p.suffix in
+             (".html", ".json", ".ipynb", ".csv", ".md")]
+    assert {p.suffix for p in files} >= {".html", ".json", ".ipynb"}
+    for path in files:
+        text = _text(path)
+        for folder in _machine_folders(run):
+            assert folder not in text, f"{path.relative_to(run.out_dir)} shows {folder}"
+    manifest = json.loads((run.out_dir / f"{run.reports[0].name}.manifest.json").read_text())
+    assert manifest["notebook"] == "notebooks/readers.ipynb"
+    assert manifest["parameters"]["output_dir"] == run.reports[0].name
+    listed = json.loads((run.out_dir / "run.json").read_text())
+    assert listed["reports"][0]["parameters"]["output_dir"] == run.reports[0].name
+    assert f"exported to {run.reports[0].name}/frame.csv" in _text(run.reports[0].html.with_suffix(".ipynb"))
+
+
 def test_tables_are_written_for_people(runs):
     page = _text(runs["plain"].reports[0].html)
     assert "€1,752,772" in page and "9.1 %" in page and ">–<" in page

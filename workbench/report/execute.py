@@ -120,6 +120,9 @@ def execute(job: Job, error: dict | None = None) -> ReportResult:
     page, error = _render(job, nb, error, started=started, duration_s=time.perf_counter() - t0)
     html.write_text(page, encoding="utf-8")
     result = record(job, nb, job.out_dir / html.name, started, time.perf_counter() - t0, error, into=stage)
+    from workbench.report import render
+
+    render.public_files(stage, roots=_machine_roots(job))  # the manifest, summary and notebook too
     publish(stage, job.out_dir)
     return result
 
@@ -199,17 +202,10 @@ def _render(job: Job, nb: Any, error: dict | None, *, started: str, duration_s: 
 
 
 def _machine_roots(job: Job) -> dict[str, str]:
-    """Folders of this machine a report must not show, and what replaces each: the run folder
-    (paths become relative to it), the notebooks' folder and project, the home folder."""
-    roots = {str(job.out_dir.resolve()): "", str(job.out_dir): ""}
-    project = job.notebook.resolve().parent.parent
-    roots[str(job.notebook.resolve().parent)] = "notebooks/"
-    roots[str(project)] = ""
-    roots[str(Path.home())] = "~/"
-    import tempfile
+    """Folders of this machine a report must not show: see :func:`render.machine_roots`."""
+    from workbench.report import render
 
-    roots[str(Path(tempfile.gettempdir()).resolve())] = "(temporary folder)/"
-    return roots
+    return render.machine_roots(job.out_dir, [job.notebook])
 
 
 def _record_crash(job: Job, exc: Exception) -> ReportResult:

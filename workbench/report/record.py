@@ -252,13 +252,21 @@ def record(
     )
 
 
+def _public_parameters(parameters: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
+    """Parameters as the records show them: a path relative to the run folder, or by its file
+    name (:func:`workbench.report.render.public_value`), never a folder of the machine."""
+    from workbench.report.render import public_value
+
+    return {name: public_value(value, run_dir=run_dir) for name, value in parameters.items()}
+
+
 def _manifest(job: Job, status: str, error: dict | None, *, started, duration, exports) -> dict:
     return {
         "report": job.name,
         "notebook": str(job.notebook.resolve()),
         "status": status,
         "error": error,
-        "parameters": jsonable(job.parameters, "parameters"),
+        "parameters": jsonable(_public_parameters(job.parameters, job.out_dir), "parameters"),
         "given": sorted(job.given),
         "data_fingerprint": job.fingerprints.get("data"),
         "mapping_fingerprint": job.fingerprints.get("mapping"),
@@ -266,7 +274,7 @@ def _manifest(job: Job, status: str, error: dict | None, *, started, duration, e
         # customer ids as keyed hashes, no names, e-mails, phones or addresses (data/privacy.py)
         "pseudonymised": bool(job.parameters.get("pseudonymise", False)),
         "versions": _versions(),
-        "kernel": job.kernel_name or sys.executable,
+        "kernel": job.kernel_name or f"{Path(sys.executable).name} (the runner's Python)",
         "started": started,
         "duration_s": round(duration, 3),
         "exports": exports,
@@ -283,8 +291,7 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
     page = render.index_page(result.reports, title=title, created=started,
                              previous=previous_run(result.out_dir),
                              public=lambda v: render.public_value(v, run_dir=result.out_dir))
-    roots = {str(result.out_dir.resolve()): "", str(result.out_dir): "", str(Path.home()): "~/"}
-    roots |= {str(r.notebook.resolve().parent): "notebooks/" for r in result.reports}
+    roots = render.machine_roots(result.out_dir, [r.notebook for r in result.reports])
     page = render.without_machine_paths(page, roots=roots)
     from workbench.exports import atomic_path
 
@@ -292,9 +299,13 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
         tmp.write_text(page, encoding="utf-8")
     reports = [
         dataclasses.asdict(r) | {"notebook": str(r.notebook), "html": r.html.name,
+                                 "parameters": _public_parameters(r.parameters, result.out_dir),
                                  "pdf": r.pdf.name if r.pdf else None}
         for r in result.reports
     ]
+    listed = jsonable(dict(context or {}), "context") | {"reports": jsonable(reports, "reports")}
+    public = json.loads(render.without_machine_paths(
+        json.dumps(listed, ensure_ascii=False, default=str), roots=roots))
     write_json(
         result.out_dir / "run.json",
         {
@@ -302,7 +313,6 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
             "statuses": {s: sum(r.status == s for r in result.reports) for s in STATUSES},
             "started": started,
             "duration_s": round(duration_s, 3),
-            **jsonable(dict(context or {}), "context"),
-            "reports": jsonable(reports, "reports"),
+            **public,  # the context and the reports without machine paths
         },
     )

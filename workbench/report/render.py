@@ -25,7 +25,8 @@ from urllib.parse import quote
 import nbformat
 
 __all__ = ["clean_html", "header_cell", "made_cell", "sections_of", "public_value",
-           "without_machine_paths", "render_report", "failure_page", "index_page"]
+           "without_machine_paths", "machine_roots", "public_files", "render_report",
+           "failure_page", "index_page"]
 
 _TAGS = frozenset(
     """a abbr acronym b blockquote br caption code col colgroup dd del details div dl dt em
@@ -219,15 +220,54 @@ def sections_of(nb: Any) -> list[tuple[str, str]]:
 def without_machine_paths(page: str, *, roots: Mapping[str, str]) -> str:
     """`page` with each absolute folder of `roots` replaced by what it maps to (longest first):
     the run folder by nothing (paths become relative), others by a short name. A folder is
-    only replaced where it starts a path (never inside a figure's base64 data)."""
+    only replaced where it starts a path (never inside a figure's base64 data, whose only
+    "=" are its padding at the end: a path after "=" is a path, as in ``python=/usr/...``)."""
     for root in sorted(roots, key=len, reverse=True):
         if len(root) < 2:
             continue
         for form in {root, html.escape(root)}:
-            pattern = re.compile(r"(?<![A-Za-z0-9+/=])" + re.escape(form) + r"(/|(?![\w.-]))")
+            pattern = re.compile(r"(?<![A-Za-z0-9+/])" + re.escape(form) + r"(/|(?![\w.-]))")
             page = pattern.sub(lambda m, r=roots[root]: (r if m.group(1) else r.rstrip("/") or "."),
                                page)
     return page
+
+
+def machine_roots(out_dir: Path, notebooks: Iterable[Path] = ()) -> dict[str, str]:
+    """Folders of this machine no file of a run may show, and what replaces each: the run
+    folder (paths become relative to it), each notebook's folder (``notebooks/``) and project
+    (relative to it), the package's project, the Python environment, the home and the
+    temporary folders."""
+    import sys
+    import tempfile
+
+    out_dir = Path(out_dir)
+    roots = {str(out_dir.resolve()): "", str(out_dir): "", str(out_dir.absolute()): ""}
+    for notebook in notebooks:
+        folder = Path(notebook).resolve().parent
+        roots.setdefault(str(folder.parent), "")
+        roots[str(folder)] = "notebooks/"
+    roots.setdefault(str(Path(__file__).resolve().parents[2]), "")  # where workbench/ is installed
+    roots.setdefault(sys.prefix, "(python)/")
+    roots.setdefault(str(Path.home()), "~/")
+    roots.setdefault(str(Path(tempfile.gettempdir()).resolve()), "(temporary folder)/")
+    return {root: short for root, short in roots.items() if root not in ("/", ".", "")}
+
+
+#: Text files of a run checked for machine paths before they are published (the HTML is
+#: cleaned when it is rendered; figures and exports hold data, not paths).
+_PUBLIC_SUFFIXES = (".json", ".ipynb")
+
+
+def public_files(folder: Path, *, roots: Mapping[str, str]) -> None:
+    """Rewrite the JSON records and the executed notebook in `folder` without machine paths
+    (:func:`without_machine_paths`): the replacements hold no quote or backslash, so the JSON
+    stays valid."""
+    for path in Path(folder).iterdir():
+        if path.is_file() and path.name.endswith(_PUBLIC_SUFFIXES):
+            text = path.read_text(encoding="utf-8")
+            public = without_machine_paths(text, roots=roots)
+            if public != text:
+                path.write_text(public, encoding="utf-8")
 
 
 #: What a report shows in place of an interactive widget.
