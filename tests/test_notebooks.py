@@ -137,6 +137,31 @@ def test_demo_report_says_what_it_found_first_and_shows_tables_for_people(demo_r
     assert all("crm-table" in t for t in tables), f"{name}: a table not shown through wb.display"
 
 
+def test_no_file_of_the_demo_run_shows_a_folder_of_the_machine(demo_run):
+    """Reports, executed notebooks, summaries, manifests, run.json and the index (issue 15)."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    folders = {"/work/", "/home/", str(Path.home()) + "/", str(demo_run.out_dir),
+               str(Path(tempfile.gettempdir()).resolve()) + "/", sys.prefix, str(Path.cwd())}
+    files = [p for p in demo_run.out_dir.iterdir() if p.suffix in (".html", ".json", ".ipynb")]
+    assert len(files) == 4 * len(NOTEBOOKS) + 2
+    for path in files:
+        text = _page(path)
+        for folder in folders:
+            assert folder not in text, f"{path.name} shows the machine path {folder}"
+    manifest = json.loads((demo_run.out_dir / "02_rfm_scoring.manifest.json").read_text())
+    assert manifest["notebook"] == "notebooks/02_rfm_scoring.ipynb"
+    assert manifest["parameters"]["output_dir"] == "02_rfm_scoring"
+
+
+def test_published_key_figures_are_written_for_people(demo_run):
+    page = _page(next(r for r in demo_run.reports if r.name == "04_campaign_roi").html)
+    assert "<td>Response rate</td>" in page and "<td>response_rate</td>" not in page
+    assert not re.search(r"<td>0\.\d{3,}</td>", page)  # a rate written as 0.085
+
+
 def test_demo_index_shows_every_reports_headlines(demo_run):
     from workbench.display import format_value
 

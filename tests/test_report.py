@@ -403,7 +403,9 @@ def test_publish_converts_values_and_escapes_its_table():
         "name": "<b>|x",
     }
     json.dumps(bundle, allow_nan=False)
-    assert "| name | &lt;b&gt;\\|x |" in bundle["text/markdown"]
+    assert "| Name | &lt;b&gt;\\|x |" in bundle["text/markdown"]
+    # the table is written for people, as every other table of a report
+    assert "| Rate | 25.0 % |" in bundle["text/markdown"] and "| Missing | – |" in bundle["text/markdown"]
     with pytest.raises(TypeError, match="frame is a DataFrame"):
         record.summary_bundle({"frame": pd.DataFrame({"a": [1]})})
     assert report.publish(n=1) is None  # outside a kernel: logged, nothing displayed

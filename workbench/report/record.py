@@ -78,16 +78,33 @@ def jsonable(value: Any, name: str) -> Any:
     )
 
 
+def _label(key: str) -> str:
+    """``response_rate`` as a reader reads it: ``Response rate``."""
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _for_people(key: str, value: Any) -> str:
+    """A published figure as the report's tables write it (:mod:`workbench.display`): the
+    kind of number from its name, missing as "–"; lists and mappings as JSON."""
+    import pandas as pd
+
+    from workbench.display import column_kind, format_value
+
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_value(value, kind=column_kind(key, pd.Series([value])))
+    return format_value(value)
+
+
 def summary_bundle(figures: Mapping[str, Any]) -> dict[str, Any]:
     """Display bundle of :func:`workbench.report.publish`: the figures, a table and plain text."""
+    from workbench.display import escape_markdown
+
     values = {k: jsonable(v, k) for k, v in figures.items()}
-
-    def cell(v: Any) -> str:
-        from workbench.display import escape_markdown
-
-        return escape_markdown(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)
-
-    rows = "\n".join(f"| {cell(k)} | {cell(v)} |" for k, v in values.items())
+    rows = "\n".join(f"| {escape_markdown(_label(k))} | {escape_markdown(_for_people(k, v))} |"
+                     for k, v in values.items())
     return {
         SUMMARY_MIMETYPE: values,
         "text/markdown": f"| Key figure | Value |\n|---|---|\n{rows}\n",
