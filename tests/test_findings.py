@@ -76,3 +76,16 @@ def test_findings_travel_with_their_headlines_into_the_summary():
     assert record.collect_findings(nb) == list(said)
     assert list(record.collect_headlines(nb)) == ["Journeys", "Converted"]
     assert "200 journeys with at least one touch; 50 ended with a purchase (25.0 %)." in said
+
+
+def test_quality_findings_answer_whether_the_source_can_be_trusted():
+    recon = pd.DataFrame({"table": ["orders", "customers"], "read": [93000, 812], "excluded": [0, 0],
+                          "accepted": [92988, 810], "rejected": [12, 2], "balanced": [True, True]})
+    rejects = pd.DataFrame({"table": ["customers"], "column": ["gender"], "rule": ["allowed"],
+                            "problems": [2], "rows": [2]})
+    said = findings.quality(recon=recon, rejects=rejects)
+    assert "93,798 accepted (over 99.9 %), 14 rejected" in said[0]  # not "100.0 %" with 14 rejects
+    assert said[1].startswith("The source can be trusted: the counts add up in every table")
+    assert "the 14 rejected rows are set aside" in said[1]
+    many = findings.quality(recon=recon.assign(accepted=[90000, 810], rejected=[3000, 2]), rejects=rejects)
+    assert "3.2 % of the rows were rejected: read why (section 4) before trusting" in many[1]

@@ -22,6 +22,17 @@ class Writer:
         """`value` a share (0.472 -> "47.2 %")."""
         return format_value(value, kind="fraction", locale=self.locale)
 
+    def share(self, part, whole) -> str:
+        """`part` of `whole` in percent, never rounded to "100.0 %" or "0.0 %" when it is not
+        all or nothing (14 rejects in 93,812 rows are not "100.0 %" accepted)."""
+        if not whole:
+            return self.fraction(None)
+        if 0 < part < whole and part / whole >= 0.9995:  # would be written 100.0 %
+            return "over " + self.fraction(0.999)
+        if 0 < part < whole and part / whole < 0.0005:  # would be written 0.0 %
+            return "under " + self.fraction(0.001)
+        return self.fraction(part / whole)
+
     def count(self, value) -> str:
         return format_value(value, kind="count", locale=self.locale)
 
