@@ -89,3 +89,17 @@ def test_quality_findings_answer_whether_the_source_can_be_trusted():
     assert "the 14 rejected rows are set aside" in said[1]
     many = findings.quality(recon=recon.assign(accepted=[90000, 810], rejected=[3000, 2]), rejects=rejects)
     assert "3.2 % of the rows were rejected: read why (section 4) before trusting" in many[1]
+
+
+def test_persona_findings_say_what_each_group_buys_above_the_base():
+    personas = pd.DataFrame({"persona": ["P1", "P2"], "name": ["Seniors", "Young"],
+                             "customers": [100, 300], "share_pct": [25.0, 75.0],
+                             "revenue_share_pct": [60.0, 40.0], "revenue_per_customer": [600.0, 133.0],
+                             "stability": ["stable", "stable"]})
+    affinity = pd.DataFrame({"persona": ["P1", "P1", "P2", "P2"],
+                             "category": ["premium", "toys", "toys", "premium"],
+                             "spend_share_pct": [77.5, 22.5, 40.0, 60.0],
+                             "base_share_pct": [20.6, 30.0, 30.0, 70.0], "index": [376, 75, 133, 86]})
+    said = findings.personas(personas=personas, affinity=affinity)
+    assert ("What each buys most above the average customer: 'Young' toys (40.0 % of spend vs 30.0 %); "
+            "'Seniors' premium (77.5 % of spend vs 20.6 %).") in said
