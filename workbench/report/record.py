@@ -304,7 +304,9 @@ def write_index(result: RunResult, *, started: str, duration_s: float,
     from workbench.report import render
     from workbench.report.index import previous_run
 
-    title = f"Reports: {result.out_dir.name}"
+    name = result.out_dir.name  # a dated run of a schedule is named by its schedule too
+    title = (f"Reports: {result.out_dir.parent.name}, {name}"
+             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", name) else f"Reports: {name}")
     page = render.index_page(result.reports, title=title, created=started,
                              previous=previous_run(result.out_dir),
                              public=lambda v: render.public_value(v, run_dir=result.out_dir))
