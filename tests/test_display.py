@@ -126,3 +126,12 @@ def test_for_people_makes_every_dataframe_display_through_the_helper(tmp_path):
     finally:
         D.for_people()  # back to the defaults for the other tests
         InteractiveShell.clear_instance()
+
+
+def test_named_figures_are_a_table_for_people():
+    shown = D.figures({"purchasers": 3999, "revenue": 3711952.79, "top_revenue_share_pct": 72.54,
+                       "response_rate": 0.085, "gini": 0.693, "missing": None}).to_frame()
+    assert shown.to_dict("list") == {
+        "Figure": ["Purchasers", "Revenue", "Top revenue share %", "Response rate", "Gini", "Missing"],
+        "Value": ["3,999", "€3,711,953", "72.5 %", "8.5 %", "0.69", "–"]}
+    assert D.figure_label("customers_for_80pct_revenue_pct") == "Customers for 80 % revenue %"

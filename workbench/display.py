@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["full", "escape_markdown", "table", "format_value", "for_people", "column_kind",
-           "settings", "MISSING"]
+__all__ = ["full", "escape_markdown", "table", "figures", "figure_label", "figure_text",
+           "format_value", "for_people", "column_kind", "settings", "MISSING"]
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +267,31 @@ def table(frame: pd.DataFrame | pd.Series, *, locale: str | None = None,
     return Table(frame, locale=_check_locale(locale or settings.locale),
                  currency=settings.currency if currency is None else currency,
                  max_rows=max_rows or settings.max_rows, exports=exports, name=name)
+
+
+def figure_label(key) -> str:
+    """``response_rate`` as a reader reads it: ``Response rate``."""
+    text = re.sub(r"(?<=\d)pct(?=_|$)", " %", str(key)).replace("_", " ").replace(" pct", " %").strip()
+    return text[:1].upper() + text[1:]
+
+
+def figure_text(key, value, *, locale: str | None = None, currency: str | None = None) -> str:
+    """One named figure as the tables write it: its kind read from its name (``*_rate`` a
+    percentage, ``revenue`` money, an integer a count...); lists and mappings as they print."""
+    if isinstance(value, list | tuple | dict):
+        return ", ".join(map(str, value.items() if isinstance(value, dict) else value)) or MISSING
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        kind = column_kind(key, pd.Series([value]))
+        return format_value(value, kind=kind, locale=locale, currency=currency)
+    return format_value(value, locale=locale, currency=currency)
+
+
+def figures(mapping, *, locale: str | None = None, currency: str | None = None) -> Table:
+    """A mapping of named figures (``{"purchasers": 3999, "gini": 0.693}``) as a two-column
+    table for people, each value written by the kind its name says (:func:`figure_text`)."""
+    rows = [(figure_label(k), figure_text(k, v, locale=locale, currency=currency))
+            for k, v in dict(mapping).items()]
+    return table(pd.DataFrame(rows, columns=["Figure", "Value"]), locale=locale, currency=currency)
 
 
 def full(frame: pd.DataFrame, *, max_rows: int = 500) -> Table:

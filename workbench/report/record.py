@@ -78,32 +78,12 @@ def jsonable(value: Any, name: str) -> Any:
     )
 
 
-def _label(key: str) -> str:
-    """``response_rate`` as a reader reads it: ``Response rate``."""
-    text = str(key).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _for_people(key: str, value: Any) -> str:
-    """A published figure as the report's tables write it (:mod:`workbench.display`): the
-    kind of number from its name, missing as "–"; lists and mappings as JSON."""
-    import pandas as pd
-
-    from workbench.display import column_kind, format_value
-
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return format_value(value, kind=column_kind(key, pd.Series([value])))
-    return format_value(value)
-
-
 def summary_bundle(figures: Mapping[str, Any]) -> dict[str, Any]:
     """Display bundle of :func:`workbench.report.publish`: the figures, a table and plain text."""
-    from workbench.display import escape_markdown
+    from workbench.display import escape_markdown, figure_label, figure_text
 
     values = {k: jsonable(v, k) for k, v in figures.items()}
-    rows = "\n".join(f"| {escape_markdown(_label(k))} | {escape_markdown(_for_people(k, v))} |"
+    rows = "\n".join(f"| {escape_markdown(figure_label(k))} | {escape_markdown(figure_text(k, v))} |"
                      for k, v in values.items())
     return {
         SUMMARY_MIMETYPE: values,
