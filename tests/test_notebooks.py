@@ -213,3 +213,20 @@ def test_findings_carry_the_figures_the_report_publishes(demo_run, name, figure,
 
     result = next(r for r in demo_run.reports if r.name == name)
     assert format_value(result.figures[figure], kind=kind) in " ".join(result.findings)
+
+
+def test_health_and_journey_findings_state_the_figures_of_their_exports(demo_run):
+    """The lifetime value and the most frequent path, as the run's own exports hold them."""
+    import pandas as pd
+
+    from workbench.display import format_value
+
+    health = next(r for r in demo_run.reports if r.name == "05_customer_health")
+    clv = pd.read_csv(health.html.with_suffix("") / "health_clv_scores.csv")
+    assert health.findings[0].startswith(
+        f"{len(clv):,} customers are worth {format_value(clv['clv'].sum(), kind='money')} over the next")
+    journeys = next(r for r in demo_run.reports if r.name == "06_customer_journeys")
+    top = pd.read_csv(journeys.html.with_suffix("") / "journeys_paths.csv").sort_values(
+        "journeys", ascending=False).iloc[0]
+    assert (f"The most frequent path is {top['path']}: {top['journeys']:,} journeys, "
+            f"{format_value(top['conversion'], kind='fraction')} of them converted.") in journeys.findings
