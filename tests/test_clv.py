@@ -147,6 +147,18 @@ def test_pnbd_loglik_and_alive_match_quadrature(params):
         assert lk.pnbd_prob_alive(params, x, t_x, T) == pytest.approx(alive, abs=1e-12)
 
 
+@pytest.mark.parametrize("params", [(0.55, 10.58, 0.61, 11.67), (0.55, 15.0, 126.0, 3.1e4),
+                                    (0.55, 15.0, 0.61, 3.0), (2.0, 1.0, 1.0, 1.0)])
+def test_pnbd_loglik_with_pairs_is_the_same_to_the_bit(params):
+    # the fit finds the distinct (x, t) pairs once: same values as the search on every call
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 6, 500).astype(float)
+    T = rng.choice([20.0, 30.5, 38.86], 500)
+    t_x = np.where(x > 0, np.round(T * rng.random(500), 1), 0.0)
+    plain = lk.pnbd_loglik(params, x, t_x, T)
+    np.testing.assert_array_equal(lk.pnbd_loglik(params, x, t_x, T, pairs=lk.HistoryPairs(x, t_x, T)), plain)
+
+
 def test_new_customer_conditional_equals_unconditional():
     t = np.array([1.0, 10.0, 52.0])
     for cond, uncond, p in [(lk.bgnbd_conditional_expected, lk.bgnbd_expected, (0.24, 4.4, 0.79, 2.4)),

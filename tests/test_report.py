@@ -470,3 +470,21 @@ def test_a_runner_failure_in_one_report_fails_that_report_only(tmp_path, monkeyp
     assert "planted recording failure" in by_name["ok"].html.read_text()
     assert by_name["fails"].status == "failed" and "planted failure" in by_name["fails"].error
     assert result.index.exists() and result.exit_code == 1
+
+
+def test_pool_starts_the_longest_report_first(tmp_path):
+    # first run: the notebook with more code cells first; later runs: the last recorded durations
+    def job(name: str, code_cells: int) -> plan.Job:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")] * code_cells)
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        return plan.Job(name=name, notebook=tmp_path / f"{name}.ipynb", out_dir=tmp_path, given={},
+                        parameters={}, fingerprints={}, show_code=False, timeout=None, kernel_name=None)
+
+    jobs = [job("a", 2), job("b", 9), job("c", 2), job("d", 5)]
+    assert [j.name for j in execute.longest_first(jobs)] == ["b", "d", "a", "c"]
+    durations = {"a": 3.0, "b": 1.0, "c": 40.0, "d": 2.0}
+    (tmp_path / "run.json").write_text(json.dumps(
+        {"reports": [{"name": n, "duration_s": s} for n, s in durations.items()]}))
+    assert [j.name for j in execute.longest_first(jobs)] == ["c", "a", "d", "b"]
+    (tmp_path / "run.json").write_text("{not json")
+    assert [j.name for j in execute.longest_first(jobs)] == ["b", "d", "a", "c"]

@@ -267,7 +267,7 @@ def _pool(jobs: list[Job], results: dict, bar, workers: int) -> None:
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_sigint)
     try:
-        futures = {pool.submit(execute, job): job for job in jobs}
+        futures = {pool.submit(execute, job): job for job in longest_first(jobs)}
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -281,6 +281,37 @@ def _pool(jobs: list[Job], results: dict, bar, workers: int) -> None:
         stop_children()  # and no worker or kernel outlives the runner
         raise
     pool.shutdown()
+
+
+def longest_first(jobs: list[Job]) -> list[Job]:
+    """The jobs in the order a pool should start them: the longest expected first.
+
+    With the reports of a run in one folder, the run is over when its longest report is done;
+    started last, it would run alone at the end while the other workers sit idle. A report's
+    expected length is its duration in the ``run.json`` a previous run left in its folder, else
+    (first run) its number of code cells; ties keep the job order.
+    """
+    import json
+
+    import nbformat
+
+    recorded: dict[tuple[Path, str], float] = {}
+    for folder in {job.out_dir for job in jobs}:
+        try:
+            reports = json.loads((folder / "run.json").read_text(encoding="utf-8"))["reports"]
+            recorded |= {(folder, r["name"]): float(r["duration_s"]) for r in reports}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no earlier run here, or a record this version cannot read
+
+    def cells(job: Job) -> int:
+        try:
+            return sum(c.cell_type == "code" for c in nbformat.read(job.notebook, as_version=4).cells)
+        except Exception:  # an unreadable notebook fails in execute(), not here
+            return 0
+
+    known = all((job.out_dir, job.name) in recorded for job in jobs)
+    key = (lambda job: recorded[job.out_dir, job.name]) if known else cells
+    return sorted(jobs, key=key, reverse=True)
 
 
 def cancelled_result(job: Job) -> ReportResult:

@@ -108,7 +108,11 @@ class _TransactionFitter(_Fitter):
         scale = float(np.mean(T)) or 1.0
         starts = [self._start(scale), (1.0,) * len(self._names)]
         (x, t_x, T), counts = lk.unique_rows(x.ravel(), t_x.ravel(), T.ravel())
-        return self._fit(lambda p: self._ll(p, x, t_x, T), starts, counts)
+        return self._fit(self._loglik_of(x, t_x, T), starts, counts)
+
+    def _loglik_of(self, x, t_x, T):
+        """The per-history log-likelihood as a function of the parameters alone."""
+        return lambda p: self._ll(p, x, t_x, T)
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency=None,
                                                                T=None):
@@ -219,6 +223,11 @@ class ParetoNBDFitter(_TransactionFitter):
     _cond = staticmethod(lk.pnbd_conditional_expected)
     _alive = staticmethod(lk.pnbd_prob_alive)
     _uncond = staticmethod(lk.pnbd_expected)
+
+    def _loglik_of(self, x, t_x, T):
+        # where 2F1 is evaluated depends on the histories only: found once, not on every call
+        pairs = lk.HistoryPairs(x, t_x, T)
+        return lambda p: lk.pnbd_loglik(p, x, t_x, T, pairs=pairs)
 
     def _start(self, scale: float) -> tuple[float, ...]:
         return (1.0, scale, 1.0, scale)

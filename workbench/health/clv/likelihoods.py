@@ -169,11 +169,12 @@ def bgnbd_expected(params, t) -> np.ndarray:
 # --------------------------------------------------------------------------- Pareto/NBD
 
 
-def pnbd_log_a0(params, x, t_x, T) -> np.ndarray:
+def pnbd_log_a0(params, x, t_x, T, *, pairs: HistoryPairs | None = None) -> np.ndarray:
     """log A0 of Fader & Hardie's Pareto/NBD note (eq. 19-20), with the alpha >= beta switch.
 
     A0 is a difference of two positive terms (the t_x term is the larger); it is taken
-    as log(u1) + log1p(-u2/u1) so that no term is exponentiated on its own.
+    as log(u1) + log1p(-u2/u1) so that no term is exponentiated on its own. ``pairs`` (made
+    once from the same x, t_x, T) spares the search for repeated 2F1 arguments on every call.
     """
     r, alpha, s, beta = params
     rsx = r + s + x
@@ -183,7 +184,10 @@ def pnbd_log_a0(params, x, t_x, T) -> np.ndarray:
         big, second = beta, r + x
     diff = abs(alpha - beta)
     with np.errstate(divide="ignore", invalid="ignore"):
-        h_tx, h_T = _hyp2f1_once(rsx, second, diff / (big + t_x), diff / (big + T))
+        if pairs is None:
+            h_tx, h_T = _hyp2f1_once(rsx, second, diff / (big + t_x), diff / (big + T))
+        else:
+            h_tx, h_T = pairs.hyp2f1(r, s, alpha >= beta, diff, big)
         log_u1 = np.log(h_tx) - rsx * np.log(big + t_x)
         log_u2 = np.log(h_T) - rsx * np.log(big + T)
         return log_u1 + np.log1p(-np.exp(log_u2 - log_u1))
@@ -207,12 +211,42 @@ def _hyp2f1_once(a, b, z1, z2) -> tuple[np.ndarray, np.ndarray]:
     return values[:a.size].reshape(a.shape), values[a.size:].reshape(a.shape)
 
 
-def pnbd_loglik(params, x, t_x, T) -> np.ndarray:
-    """Per-customer Pareto/NBD log-likelihood (Fader & Hardie note, eq. 18)."""
+class HistoryPairs:
+    """The distinct (x, t) pairs of histories (x, t_x, T), t being t_x or T: where A0's 2F1 is
+    evaluated, found once for all the likelihood calls of a fit.
+
+    2F1's arguments are functions of (x, t) and the parameters alone, so evaluating it once
+    per distinct pair and spreading the values back gives, element by element, the very values
+    of :func:`_hyp2f1_once`, without sorting every customer's arguments again on each call.
+    """
+
+    def __init__(self, x, t_x, T):
+        x, t_x, T = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, t_x, T)))
+        self.shape = x.shape
+        both = np.column_stack([np.concatenate([x.ravel(), x.ravel()]),
+                                np.concatenate([t_x.ravel(), T.ravel()])])
+        distinct, inverse = np.unique(both, axis=0, return_inverse=True)
+        self.x, self.t, self.inverse = distinct[:, 0], distinct[:, 1], inverse.ravel()
+
+    def hyp2f1(self, r, s, alpha_ge_beta: bool, diff, big) -> tuple[np.ndarray, np.ndarray]:
+        """hyp2f1(r+s+x, s+1 or r+x, r+s+x+1, diff/(big+t)) at t_x and at T, per history."""
+        rsx = r + s + self.x
+        second = s + 1.0 if alpha_ge_beta else r + self.x
+        values = hyp2f1(rsx, second, rsx + 1, diff / (big + self.t))[self.inverse]
+        n = values.size // 2
+        return values[:n].reshape(self.shape), values[n:].reshape(self.shape)
+
+
+def pnbd_loglik(params, x, t_x, T, *, pairs: HistoryPairs | None = None) -> np.ndarray:
+    """Per-customer Pareto/NBD log-likelihood (Fader & Hardie note, eq. 18).
+
+    ``pairs``: ``HistoryPairs(x, t_x, T)`` made once, when the same histories are evaluated
+    at many parameters (the optimiser); the values are the same with or without.
+    """
     r, alpha, s, beta = params
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     first = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    log_a0 = pnbd_log_a0(params, x, t_x, T)
+    log_a0 = pnbd_log_a0(params, x, t_x, T, pairs=pairs)
     second = np.log(s) - np.log(r + s + x) + log_a0
     # t_x == T gives A0 = 0 (log -inf): logaddexp handles it.
     second = np.where(np.isnan(second) & (t_x == T), -np.inf, second)
