@@ -76,13 +76,16 @@ def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None) -> pd.
     """
     dims = [d for d in ("category", "channel") if d in orders.columns]
     t = _lines(orders, as_of, extra=dims)
-    out = _rhythm(t)
-    for dim in dims:
-        out = out.left_join(_share_profile(t, dim), "customer_id").drop("customer_id_right")
+    # one query per part, joined here on one row per customer: joined in the engine, the four
+    # parts' hash tables and windows were alive at once (+400 MB on the 11.2M-line demo), slower
+    parts = [_rhythm(t), *(_share_profile(t, dim) for dim in dims)]
     if rules is not None and "category" in dims and len(rules):
-        out = out.left_join(_affinity(t, rules), "customer_id").drop("customer_id_right")
-    df = out.to_pandas()
-    df["customer_id"] = df["customer_id"].astype("str")
+        parts.append(_affinity(t, rules))
+    df = None
+    for part in parts:
+        part = part.to_pandas()
+        part["customer_id"] = part["customer_id"].astype("str")
+        df = part if df is None else df.merge(part, on="customer_id", how="left")
     for col in ("purchase_days", *(f"n_{d}" for d in dims)):
         df[col] = df[col].astype("Int64")
     return df.sort_values("customer_id").reset_index(drop=True)
