@@ -164,12 +164,12 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
              "orders.amount to get them.")
     if scorer is None:
         scorer = RFMScorer(bins=bins).fit(rfm)
-    table = rfm
+    table = rfm.copy(deep=False)  # the columns shared (added to, never changed), not rfm's attrs
+    table.attrs = {}
     scorer._assign(table)
     attributes = _attributes(customers)
     if attributes is not None:
-        # one row per customer on both sides (a group-by, and drop_duplicates): no validate= pass
-        table = table.merge(attributes, on="customer_id", how="left")
+        _add_by_customer(table, attributes)
     rules, notes = None, []
     if rfmcca:
         table, rules, potential, notes = _add_rfmcca(table, orders, as_of, potential, rules_min_support)
@@ -199,9 +199,20 @@ def _add_rfmcca(table, orders, as_of, potential, min_support):
     if "channel" not in orders.columns:
         notes.append("orders have no channel: no channel profile")
     profile = customer_profile(orders, as_of=as_of, rules=rules)
-    table = table.merge(profile, on="customer_id", how="left")  # both grouped by customer_id
+    _add_by_customer(table, profile)
     table["potential_class"] = potential.classify(table)
     return table, rules, potential, notes
+
+
+def _add_by_customer(table: pd.DataFrame, other: pd.DataFrame) -> None:
+    """Add `other`'s columns to `table` in place, matched on ``customer_id`` (a left join).
+
+    Both hold one row per customer (a group-by, or drop_duplicates), so each column is taken
+    by position: what ``merge`` gives, without a copy of every column of the wide table.
+    """
+    at = pd.Index(other["customer_id"]).get_indexer(table["customer_id"])
+    for col in other.columns.drop("customer_id"):
+        table[col] = other[col].array.take(at, allow_fill=True)
 
 
 def _no_purchase_message(orders, as_of: pd.Timestamp, source=None) -> str:
@@ -242,7 +253,7 @@ def export(result: RFMResult | pd.DataFrame, path: str | Path, *, neutralise: bo
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"{path}: write to a .csv or a .parquet file")
-    out = table[[c for c in EXPORT_COLUMNS if c in table]].copy()
+    out = table[[c for c in EXPORT_COLUMNS if c in table]]  # copy-on-write: table is left as it is
     for col in ("segment", "potential_class"):
         if col in out:
             out[col] = out[col].astype("str")
