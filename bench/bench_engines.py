@@ -4,7 +4,7 @@
 - ``pg -> duckdb``: the same tables in PostgreSQL, streamed by COPY into the embedded DuckDB (the
   default for a ``postgresql://`` source);
 - ``in postgres``: ``--engine postgres``, checks and RFM computed by PostgreSQL through Ibis;
-- ``spark``: ``--engine spark`` on a local Spark session (``local[2]``), from .venv-spark/.
+- ``spark``: ``--engine spark`` on a local Spark session (``local[N]``, N = the cores), from .venv-spark/.
 
 A throwaway PostgreSQL (tests/pg_server.py) is started and loaded with customers, products and
 orders (the three tables RFM reads); loading time is printed but not counted. Each command runs

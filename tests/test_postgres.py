@@ -240,3 +240,35 @@ def test_a_mapping_that_filters_takes_the_pandas_path_with_the_same_rows(pg, pas
     pd.testing.assert_frame_equal(crm["orders"].reset_index(drop=True), kept, check_dtype=False)
     row = crm.loaded_quality.set_index("table").loc["orders"]
     assert (row["read"], row["excluded"]) == (len(ref), len(ref) - len(kept))
+
+
+def test_inside_postgres_an_unreachable_server_missing_table_or_column_exit_3(pg, password, tmp_path, capsys):
+    from pg_server import _free_port
+
+    out = tmp_path / "rfm.parquet"
+    args = ["rfm", "--engine", "postgres", "--as-of", AS_OF, "--out", str(out)]
+    assert main([*args, "--data", f"postgresql://workbench@127.0.0.1:{_free_port()}/crm"]) == 3
+    assert "cannot be reached" in capsys.readouterr().err
+    missing = _mapping(tmp_path, "tables:\n  orders: {table: sales.no_such_table}\n")
+    assert main([*args, "--data", pg.url(), "--mapping", str(missing)]) == 3
+    assert "no_such_table" in capsys.readouterr().err
+    renamed = _mapping(tmp_path, "tables:\n  orders: {table: sales.order_lines, match_names: false, "
+                                 "columns: {customer_id: client, order_id: order_id, line_id: line_id, "
+                                 "order_date: order_date, amount: amount}}\n")
+    assert main([*args, "--data", pg.url(), "--mapping", str(renamed)]) == 3
+    assert "client" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_inside_postgres_a_connection_lost_midway_writes_nothing(pg, password, tmp_path, capsys):
+    # the server ends the session while it computes the checks: nothing comes back, nothing is written
+    mapping = _mapping(tmp_path, "tables:\n  orders:\n    sql: >-\n      SELECT *, CASE WHEN n > 1500 THEN "
+                                 "pg_terminate_backend(pg_backend_pid()) END AS stop FROM (SELECT *, "
+                                 "row_number() OVER () AS n FROM sales.order_lines) s\n")
+    out = tmp_path / "rfm.parquet"
+    code = main(["rfm", "--data", pg.url(), "--engine", "postgres", "--mapping", str(mapping), "--as-of", AS_OF,
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "connection was lost" in err and password not in err
+    assert not out.exists()

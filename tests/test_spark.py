@@ -87,3 +87,22 @@ def test_a_folder_given_as_a_url_is_read_as_on_a_cluster(parquet):
     on_url = load_remote(f"file://{parquet}", engine="spark", as_of=AS_OF, tables=["customers", "orders"])
     assert list(on_url.checked) == ["customers", "orders"]
     assert on_url.checked["customers"].read == CUSTOMERS
+
+
+def test_a_missing_table_or_column_on_spark_exits_3_and_writes_nothing(parquet, tmp_path, capsys):
+    no_orders, no_customer_id = tmp_path / "no_orders", tmp_path / "no_customer_id"
+    for folder in (no_orders, no_customer_id):
+        folder.mkdir()
+        for name in ("customers", "products"):
+            shutil.copy(parquet / f"{name}.parquet", folder / f"{name}.parquet")
+    orders = pd.read_parquet(parquet / "orders.parquet").drop(columns="customer_id")
+    write_parquet_for_spark({"orders": orders}, no_customer_id)
+    out = tmp_path / "rfm.parquet"
+    args = ["rfm", "--engine", "spark", "--as-of", AS_OF, "--out", str(out)]
+    assert main([*args, "--data", str(no_orders)]) == 3
+    assert "needs the orders table" in capsys.readouterr().err
+    assert main([*args, "--data", str(no_customer_id)]) == 3
+    assert "orders.parquet: required column(s) customer_id not found" in capsys.readouterr().err
+    assert main([*args, "--data", str(tmp_path / "nowhere")]) == 3
+    assert "nowhere" in capsys.readouterr().err
+    assert not out.exists()

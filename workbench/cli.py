@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="where to check and compute: the embedded DuckDB (default; a database is read "
                           "into it), inside PostgreSQL, or on Spark (a folder of Parquet files)")
     rfm.add_argument("--spark-master", default=None,
-                     help="--engine spark: the cluster's master (spark://host:7077, yarn...); default local[2]")
+                     help="--engine spark: the cluster's master (spark://host:7077, yarn...); default local[N], N = the cores")
     return parser
 
 

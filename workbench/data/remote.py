@@ -128,7 +128,8 @@ def check_remote(t, table: Table, *, label: str, mapping: TableMapping | None = 
         if ref.table in keep_unknown:  # a partial master: only a rejected parent row's key fails
             flags[f"reference:{ref.table}"] = c.isin(parent.rejected_keys)
         else:
-            flags[f"reference:{ref.table}"] = c.notnull() & c.notin(parent.accepted[ref.key])
+            # not NOT IN (the parent's accepted keys are never null): Spark runs NOT IN as a nested loop
+            flags[f"reference:{ref.table}"] = c.notnull() & ~c.isin(parent.accepted[ref.key])
     for a, b in table.date_order:
         if a in typed.columns and b in typed.columns:
             flags[f"order:{a}<{b}"] = typed[b] < typed[a]
@@ -138,6 +139,11 @@ def check_remote(t, table: Table, *, label: str, mapping: TableMapping | None = 
         flags["unique:" + ",".join(key)] = first > 0
     named = {f"__f{i}": f.fill_null(False) for i, f in enumerate(flags.values())}
     flagged = typed.mutate(**named)
+    if _backend_name(t) == "pyspark":
+        # computed once, held by the session: the counts, the accepted rows, a child's reference
+        # check and every RFM pass read it (otherwise each would re-read the Parquet and redo the
+        # checks of this table and of its parents)
+        flagged = flagged.cache()
     any_flag = ibis.or_(*(flagged[n] for n in named)) if named else ibis.literal(False)
     # ifelse, not cast: PostgreSQL casts no boolean to a number
     counts = flagged.aggregate(__read=flagged.count(), __rejected=any_flag.ifelse(1, 0).sum(),
@@ -152,6 +158,13 @@ def check_remote(t, table: Table, *, label: str, mapping: TableMapping | None = 
                          by_rule, rejected_keys)
     log.info("%s: checked on the backend: read %d, rejected %d", label, result.read, result.rejected)
     return result
+
+
+def _backend_name(t) -> str:
+    try:
+        return t._find_backend().name
+    except Exception:  # an expression without a backend (a memtable)
+        return ""
 
 
 def check_tables(tables: dict[str, tuple[object, str]], *, mapping: Mapping | None, as_of,
