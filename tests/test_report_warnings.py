@@ -103,3 +103,31 @@ def test_require_on_a_loaded_source_names_what_it_lacks():
     report.require(crm, "price_survey", purpose="price acceptability")
     with pytest.raises(report.NotServed, match="^RFM scoring needs the table orders, which"):
         report.require(crm, "orders", purpose="RFM scoring")
+
+
+@pytest.mark.parametrize("ename, level, said", [("NotServed", "INFO", "stopped cleanly: no survey"),
+                                                ("KeyError", "WARNING", "failed: KeyError: no survey")])
+def test_a_clean_stop_is_logged_as_a_stop_and_a_failure_as_a_failure(monkeypatch, caplog, tmp_path,
+                                                                      ename, level, said):
+    import logging
+
+    import papermill
+
+    from workbench.report import execute
+    from workbench.report.plan import Job
+
+    class CellError(Exception):
+        def __init__(self):
+            super().__init__("no survey")
+            self.ename, self.evalue = ename, "no survey"
+
+    def raises(*args, **kwargs):
+        raise CellError
+
+    monkeypatch.setattr(papermill, "execute_notebook", raises)
+    job = Job(name="stops", notebook=FIXTURES / "stops.ipynb", out_dir=tmp_path, given={}, parameters={},
+              fingerprints={}, show_code=False, timeout=None, kernel_name=None)
+    with caplog.at_level(logging.INFO, logger="workbench.report.execute"):
+        assert execute._papermill(job, tmp_path / "stops.ipynb") == {"name": ename, "message": "no survey"}
+    [logged] = [r for r in caplog.records if r.name == "workbench.report.execute"]
+    assert logged.levelname == level and said in logged.getMessage()

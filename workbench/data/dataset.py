@@ -52,7 +52,7 @@ class _Tables(MutableMapping):
         self._crm = crm
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self._crm.available:
+        if name not in self._crm:
             raise KeyError(name)
         return self._crm[name]
 
@@ -110,17 +110,20 @@ class CRMData:
         if self.loader is None or (given is not None and not isinstance(given, _Tables)):
             self.loader = Loader.given(dict(given or {}), self._given[0], self._given[1] or {}, self._given[2])
         self._loader = self.loader
+        self._loader.source = self.source
         notes = self._notes_given or []
         self._notes = [n for n in notes if n not in self._loader.notes()]
 
     @property
     def available(self) -> list[str]:
         """Names of the contract tables the source holds (loaded or not yet)."""
+        self._loader.consult("*", "asked")
         return self._loader.available
 
     @property
     def loaded(self) -> list[str]:
         """Names of the tables read and checked so far."""
+        self._loader.consult("*", "asked")
         return self._loader.loaded
 
     def _get_tables(self) -> _Tables:
@@ -130,6 +133,7 @@ class CRMData:
         self._given_tables = value
 
     def _get_notes(self) -> list[str]:
+        self._loader.consult("*", "counted")
         return self._notes + self._loader.notes()
 
     def _set_notes(self, value) -> None:
@@ -140,10 +144,11 @@ class CRMData:
         return self._loader.frame(name)
 
     def __contains__(self, name: str) -> bool:
+        self._loader.consult(name, "asked")
         return name in self._loader.available
 
     def __repr__(self) -> str:
-        return f"CRMData(source={self.source!r}, tables={self.available}, loaded={self.loaded})"
+        return f"CRMData(source={self.source!r}, tables={self._loader.available}, loaded={self._loader.loaded})"
 
     def require(self, *names: str, purpose: str = "this analysis") -> None:
         """Raise a clear error if a table that `purpose` needs is not in the source."""
@@ -180,6 +185,7 @@ class CRMData:
     @property
     def loaded_quality(self) -> pd.DataFrame:
         """The reconciliation of the tables read so far (reads nothing more)."""
+        self._loader.consult("*", "counted")
         return self._loader.quality(self.loaded)
 
     @property
@@ -189,6 +195,7 @@ class CRMData:
 
     def engine(self):
         """An Ibis connection (embedded DuckDB) holding the accepted tables, created once."""
+        self._loader.consult("*", "read")  # any table can be queried through it
         return self._loader.ibis()
 
     def table(self, name: str):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 
 import pandas as pd
 
@@ -12,11 +14,16 @@ from workbench.data.engine import EngineResult, Parent, check_in_engine, lookup_
 from workbench.data.engine_rejects import arrow_to_contract
 from workbench.data.validation import REJECT_COLUMNS, TableResult, check_table
 
-__all__ = ["Loader", "QUALITY_COLUMNS"]
+__all__ = ["Loader", "QUALITY_COLUMNS", "CONSULTED_LOG"]
 
 log = logging.getLogger(__name__)
 
 QUALITY_COLUMNS = ["table", "file", "read", "excluded", "accepted", "rejected", "columns", "not_in_master"]
+
+#: Environment variable naming a folder: when set, every table an analysis consults is also
+#: appended there (``<pid>.jsonl``: source, table, how), so that a test can show which tables a
+#: notebook run depended on (tests/test_shapes_matrix.py proves pairs equal by it).
+CONSULTED_LOG = "WORKBENCH_CONSULTED_LOG"
 
 
 class Loader:
@@ -39,6 +46,13 @@ class Loader:
         self._published: set[str] = set()
         self._ibis = None
         self._given: tuple | None = None
+        #: What the analysis consulted, by table: "read" (its rows: the table and, through the
+        #: reference checks, its parents), "asked" (whether the source holds it); "*" stands for
+        #: every table. The quality views (reconciliation, rejects, notes) count every table
+        #: without the analysis using them: they are noted apart, as "counted".
+        self.consulted: dict[str, str] = {}
+        self.source = ""
+        self._counting = False
 
     @classmethod
     def given(cls, tables: dict[str, pd.DataFrame], rejects, rejected_rows, quality) -> Loader:
@@ -62,9 +76,30 @@ class Loader:
         return [n for n in TABLE_ORDER if n in self.results]
 
     def all(self) -> list[str]:
-        for name in self.available:
-            self.ensure(name)
+        """Every table read and checked (for the quality views: counted, not consulted)."""
+        self.consult("*", "counted")
+        counting, self._counting = self._counting, True
+        try:
+            for name in self.available:
+                self.ensure(name)
+        finally:
+            self._counting = counting
         return self.loaded
+
+    def consult(self, name: str, how: str) -> None:
+        """Note that the analysis consulted `name` ("read", "asked" or "counted"); a table read
+        notes its parents read too (its accepted rows depend on theirs)."""
+        if self._counting or self.consulted.get(name) in (how, "read"):
+            return
+        self.consulted[name] = how
+        if folder := os.environ.get(CONSULTED_LOG):
+            line = json.dumps({"source": self.source, "table": name, "how": how})
+            with open(os.path.join(folder, f"{os.getpid()}.jsonl"), "a", encoding="utf-8") as log:
+                log.write(line + "\n")
+        if how == "read" and name in CONTRACT:
+            for ref in CONTRACT[name].references:
+                if ref.table != name:
+                    self.consult(ref.table, "read")
 
     def put(self, name: str, frame: pd.DataFrame) -> None:
         """Hold `frame` as the accepted `name` table (replacing what the source had)."""
@@ -86,6 +121,7 @@ class Loader:
 
     def ensure(self, name: str) -> None:
         """Read and check `name` (and first the tables it refers to) unless done already."""
+        self.consult(name, "read")
         if name in self.results or name in self._frames or self._given is not None:
             return
         for ref in CONTRACT[name].references:
@@ -213,6 +249,7 @@ class Loader:
     # ------------------------------------------------------------------ results
 
     def frame(self, name: str) -> pd.DataFrame:
+        self.consult(name, "read")
         if name in self._frames:
             return self._frames[name]
         self.ensure(name)

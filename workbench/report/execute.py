@@ -171,7 +171,10 @@ def _papermill(job: Job, ipynb: Path) -> dict | None:
             "name": getattr(exc, "ename", type(exc).__name__),
             "message": str(getattr(exc, "evalue", exc)),
         }
-        logger.warning("%s failed: %s: %s", job.name, error["name"], error["message"])
+        if error["name"] == STOP_ERROR:  # wb.report.stop(): a clean stop, not a failure
+            logger.info("%s stopped cleanly: %s", job.name, error["message"])
+        else:
+            logger.warning("%s failed: %s: %s", job.name, error["name"], error["message"])
         return error
     return None
 
