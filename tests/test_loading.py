@@ -292,3 +292,18 @@ def test_every_customer_keyed_table_keeps_the_rows_of_customers_not_in_a_partial
                      unknown_customers="reject")
     rejected = strict.quality.set_index("table")["rejected"]
     assert (rejected[["orders", "campaign_contacts", "incidents", "interactions"]] > 0).all()
+
+
+def test_buyers_missing_from_a_partial_master_are_scored_as_not_in_master(tmp_path):
+    crm = wb.load("demo:partial_customer_master", demo_customers=150, seed=3, as_of="2025-12-31")
+    res = wb.rfm.score(crm, as_of="2025-12-31")
+    master = set(crm["customers"]["customer_id"])
+    buyers = set(crm["orders"]["customer_id"])
+    t = res.table.set_index("customer_id")
+    assert set(t.index) == master | buyers  # the master's prospects and every buyer: nobody dropped
+    outside = sorted(buyers - master)
+    assert outside and sorted(t.index[~t["in_master"]]) == outside
+    assert res.counts["not_in_master"] == len(outside) == crm.quality.set_index("table").loc["orders", "not_in_master"]
+    assert any(f"{len(outside):,} customers with orders are not in the customer master" in n for n in res.notes)
+    exported = pd.read_csv(wb.rfm.export(res, tmp_path / "rfm.csv"))
+    assert exported.loc[~exported["in_master"], "customer_id"].astype(str).sort_values().tolist() == outside

@@ -189,7 +189,8 @@ def test_score_pipeline_on_the_tiny_fixture(orders, customers):
                     segments=[{"name": "Recent", "rule": "recency_days <= 31"}, {"name": "Other", "rule": "True"}])
     t = res.table.set_index("customer_id")
     assert res.counts == {"customers": 5, "purchasers": 3, "prospects": 1, "no_purchase": 1,
-                          "not_yet_known": 1, "lines_after_as_of": 1}
+                          "not_yet_known": 1, "lines_after_as_of": 1, "not_in_master": 0}
+    assert t["in_master"].all()
     assert t.loc["A", "segment"] == "Recent" and t.loc["C", "segment"] == "Other"
     assert t.loc["E", "segment"] == rfm.PROSPECT and t.loc["E", "potential_class"] == "prospect"
     assert t.loc["A", "dominant_category"] == "garden"  # 200 of garden, 130 of food, 50 of kids

@@ -96,25 +96,33 @@ def rfm_table(orders, *, as_of: str | pd.Timestamp, customers=None) -> pd.DataFr
     customers
         Optional customers table (pandas or Ibis): its customers with no order line yet are
         added as prospects; those first contacted after `as_of` are left out (logged, and
-        counted in ``out.attrs["not_yet_known"]``).
+        counted in ``out.attrs["not_yet_known"]``). Buyers missing from it (a partial customer
+        master, whose orders the contract keeps) stay, flagged ``in_master`` False and counted
+        in ``out.attrs["not_in_master"]``.
 
     Returns
     -------
     DataFrame
-        :data:`RFM_COLUMNS` plus ``status``, sorted by ``customer_id``; ``attrs["as_of"]`` is set.
+        :data:`RFM_COLUMNS` plus ``status`` (and ``in_master`` when `customers` is given), sorted
+        by ``customer_id``; ``attrs["as_of"]`` is set.
     """
     as_of = pd.Timestamp(as_of)
     arrow = rfm_expr(orders, as_of=as_of).order_by("customer_id").to_pyarrow()
     out = _to_pandas(arrow)
     del arrow
-    not_yet = 0
+    not_yet, outside = 0, 0
     if customers is not None:
-        out, not_yet = _add_prospects(out, customers, as_of)
+        out, not_yet, known = _add_prospects(out, customers, as_of)
         out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
     code = np.where(out["frequency"].to_numpy(int, na_value=0) > 0, 0,
                     np.where(out["lines"].to_numpy(int, na_value=0) > 0, 1, 2))
     out["status"] = pd.Categorical.from_codes(code, categories=STATUSES)
-    out.attrs.update(as_of=as_of, not_yet_known=not_yet)
+    if customers is not None:
+        out["in_master"] = _is_in(out["customer_id"], known)
+        outside = int((~out["in_master"]).sum())
+        if outside:
+            log.info("%d customers with orders are not in the customer master: kept, in_master False", outside)
+    out.attrs.update(as_of=as_of, not_yet_known=not_yet, not_in_master=outside)
     return out
 
 
@@ -132,7 +140,9 @@ def _to_pandas(arrow) -> pd.DataFrame:
     return out
 
 
-def _add_prospects(rfm: pd.DataFrame, customers, as_of: pd.Timestamp) -> tuple[pd.DataFrame, int]:
+def _add_prospects(rfm: pd.DataFrame, customers, as_of: pd.Timestamp) -> tuple[pd.DataFrame, int, pd.Series]:
+    """`rfm` with the customers who have no order line yet as prospects; how many are not yet
+    known at `as_of`; and every customer id of the master."""
     import ibis
 
     cols = [c for c in ("customer_id", "first_contact_date") if c in customers.columns]
@@ -150,7 +160,7 @@ def _add_prospects(rfm: pd.DataFrame, customers, as_of: pd.Timestamp) -> tuple[p
                                   "lines": pd.array(np.zeros(len(new), "int64"), dtype="Int64"),
                                   "monetary": 0.0})
         rfm = pd.concat([rfm, prospects], ignore_index=True)[RFM_COLUMNS]
-    return rfm, int(not_yet.sum())
+    return rfm, int(not_yet.sum()), known["customer_id"].astype("str")
 
 
 def _is_in(values: pd.Series, among: pd.Series) -> np.ndarray:

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 EXPORT_COLUMNS = ["customer_id", "as_of", "status", "recency_days", "frequency", "monetary",
                   "tenure_days", "r_score", "f_score", "m_score", "rfm_code", "points", "grade",
                   "grade_label", "segment", "potential_class", "dominant_category", "dominant_channel",
-                  "n_category", "n_channel", "affinity_category"]
+                  "n_category", "n_channel", "affinity_category", "in_master"]
 
 
 @dataclass
@@ -39,7 +39,8 @@ class RFMResult:
         profile, ``points_<criterion>``, ``points``, ``grade``, ``segment``, ``potential_class``.
     counts
         Customers scored, purchasers, prospects, customers not yet known at `as_of`, order
-        lines after `as_of` (ignored).
+        lines after `as_of` (ignored); with a customers table, the buyers it lacks
+        (``not_in_master``: scored all the same, ``in_master`` False in the table).
     """
 
     table: pd.DataFrame
@@ -181,6 +182,12 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
               "no_purchase": int((table["status"] == "no purchase").sum()),
               "not_yet_known": int(rfm.attrs.get("not_yet_known", 0)),
               "lines_after_as_of": _lines_after(orders, as_of)}
+    if "in_master" in table:
+        counts["not_in_master"] = int(rfm.attrs.get("not_in_master", 0))
+        if counts["not_in_master"]:
+            notes.append(f"{counts['not_in_master']:,} customers with orders are not in the customer master: "
+                         "scored all the same, 'not in master' (in_master False) in the table and the export; "
+                         "their customer attributes are missing")
     for c in grid.criteria:
         if c.column not in table:
             notes.append(f"grid criterion {c.name!r} skipped: no column {c.column!r} in this data")
