@@ -80,6 +80,13 @@ def test_collect_warnings_reads_bundles_and_result_warning_lines_once_each():
         nbformat.v4.new_output("display_data", data=record.warnings_bundle("one two")),
     ]
     assert record.collect_warnings(nb) == ["one two", "three", "four"]
+    # the same warning per group (a swapped survey per persona) is shown once, with the count
+    nb.cells[0].outputs.append(nbformat.v4.new_output("stream", name="stderr", text="".join(
+        f"/x/y.py:3: ResultWarning: Price survey: {p}% of respondents ({n} of 40): look swapped\n"
+        for p, n in ((98, 39), (95, 38), (90, 36)))))
+    assert record.collect_warnings(nb) == ["one two", "three", "four", "Price survey: 98% of respondents (39 of 40): "
+                                           "look swapped (and 2 more warnings like this one, on other groups or "
+                                           "subsets of the data: see the cells below)"]
     assert record.status_of(None, []) == "ok" and record.status_of(None, ["w"]) == "warnings"
     assert record.status_of({"name": "E", "message": "m"}, ["w"]) == "failed"
 

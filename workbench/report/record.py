@@ -126,6 +126,25 @@ def collect_findings(nb: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+#: Figures inside a warning (counts, shares, prices, dates, respondent ids' digits).
+_FIGURES = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _alike_once(warnings: list[str]) -> list[str]:
+    """Warnings that differ only in their figures (one per group or subset of the data: the same
+    swapped survey per persona and per product) as one, the first, saying how many more there are."""
+    alike: dict[str, list[str]] = {}
+    for text in warnings:
+        alike.setdefault(_FIGURES.sub("#", text), []).append(text)
+    out = []
+    for texts in alike.values():
+        more = len(texts) - 1
+        out.append(texts[0] if not more else
+                   f"{texts[0]} (and {more} more warning{'s' if more > 1 else ''} like this one, on other "
+                   "groups or subsets of the data: see the cells below)")
+    return out
+
+
 def collect_headlines(nb: Any) -> dict[str, Any]:
     """Headline figures given with the findings (later calls win): ``{label: {value, kind}}``."""
     found: dict[str, Any] = {}
@@ -162,7 +181,7 @@ def collect_warnings(nb: Any) -> list[str]:
                 text = output.get("text", "")
                 found += [m.group(1).strip() for m in _RESULT_WARNING.finditer(text)]
                 found += [m.group(1).strip() for m in _PACKAGE_WARNING.finditer(text)]
-    return list(dict.fromkeys(found))
+    return _alike_once(list(dict.fromkeys(found)))
 
 
 def tidy_stopped(nb: Any) -> Any:
