@@ -488,3 +488,24 @@ def test_pool_starts_the_longest_report_first(tmp_path):
     assert [j.name for j in execute.longest_first(jobs)] == ["c", "a", "d", "b"]
     (tmp_path / "run.json").write_text("{not json")
     assert [j.name for j in execute.longest_first(jobs)] == ["b", "d", "a", "c"]
+
+
+@pytest.mark.notebook
+def test_the_engine_saves_once_at_the_end_and_keeps_outputs_up_to_a_timeout(tmp_path, monkeypatch):
+    import papermill as pm
+
+    from workbench.report import engine
+
+    writes = []
+    real = engine.NotebookExecutionManager.save
+    monkeypatch.setattr(engine.NotebookExecutionManager, "save", lambda self, **kw: (writes.append(1), real(self, **kw)))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"print('cell {i}')") for i in range(6)]
+                                  + [nbformat.v4.new_code_cell("import time; time.sleep(30)")])
+    src, out = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(nb, src)
+    with pytest.raises(Exception, match="(?i)timed out|timeout"):
+        pm.execute_notebook(src, out, engine_name=engine.register(), execution_timeout=2, progress_bar=False,
+                            **execute.kernel_options(None))
+    assert len(writes) == 1  # papermill alone writes at each cell's start and end: 15 times here
+    ran = nbformat.read(out, as_version=4)
+    assert [c.outputs[0]["text"] for c in ran.cells[:6]] == [f"cell {i}\n" for i in range(6)]

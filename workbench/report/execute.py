@@ -155,10 +155,13 @@ def _papermill(job: Job, ipynb: Path) -> dict | None:
     """Execute the notebook into `ipynb`: None if it ran, else its error ``{name, message}``."""
     import papermill as pm
 
+    from workbench.report.engine import register
+
     try:
         pm.execute_notebook(
             _prepared(job.notebook, solutions=job.solutions),
             ipynb,
+            engine_name=register(),
             parameters=job.given,
             cwd=str(job.notebook.parent),
             execution_timeout=job.timeout,
