@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from workbench.data.contract import CONTRACT, DTYPES, Table
 from workbench.data.sources import RawTable
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 REJECT_COLUMNS = ["table", "file", "row", "line", "column", "value", "rule", "reason"]
 PROBLEM_COLUMNS = ["__idx", "column", "value", "rule", "reason"]
@@ -34,6 +37,8 @@ def contract_schema(
     For a parent named in `keep_unknown` (its rejected keys), a value missing from the parent
     passes: only a value of a rejected parent row fails (a partial customer master).
     """
+    import pandera.pandas as pa  # here: loading through the engine never builds a schema
+
     table = CONTRACT[table] if isinstance(table, str) else table
     present = set(columns) if columns is not None else set(table.column_names)
     cols = {}
@@ -102,6 +107,8 @@ def _isin(series: pd.Series, values) -> pd.Series:
 
 def rule_problems(frame: pd.DataFrame, table: Table, as_of, parents, rejected_keys,
                   keep_unknown: set[str] = frozenset()) -> pd.DataFrame:
+    import pandera.pandas as pa
+
     kept = {t: (rejected_keys or {}).get(t, pd.Index([])) for t in keep_unknown}
     schema = contract_schema(table, columns=list(frame.columns), as_of=as_of, parents=parents,
                              keep_unknown=kept)
