@@ -97,8 +97,7 @@ def rfm_table(orders, *, as_of: str | pd.Timestamp, customers=None) -> pd.DataFr
         Optional customers table (pandas or Ibis): its customers with no order line yet are
         added as prospects; those first contacted after `as_of` are left out (logged, and
         counted in ``out.attrs["not_yet_known"]``). Buyers missing from it (a partial customer
-        master, whose orders the contract keeps) stay, flagged ``in_master`` False and counted
-        in ``out.attrs["not_in_master"]``.
+        master, whose orders the contract keeps) stay, flagged ``in_master`` False.
 
     Returns
     -------
@@ -110,7 +109,7 @@ def rfm_table(orders, *, as_of: str | pd.Timestamp, customers=None) -> pd.DataFr
     arrow = rfm_expr(orders, as_of=as_of).order_by("customer_id").to_pyarrow()
     out = _to_pandas(arrow)
     del arrow
-    not_yet, outside = 0, 0
+    not_yet = 0
     if customers is not None:
         out, not_yet, known = _add_prospects(out, customers, as_of)
         out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
@@ -119,10 +118,7 @@ def rfm_table(orders, *, as_of: str | pd.Timestamp, customers=None) -> pd.DataFr
     out["status"] = pd.Categorical.from_codes(code, categories=STATUSES)
     if customers is not None:
         out["in_master"] = _is_in(out["customer_id"], known)
-        outside = int((~out["in_master"]).sum())
-        if outside:
-            log.info("%d customers with orders are not in the customer master: kept, in_master False", outside)
-    out.attrs.update(as_of=as_of, not_yet_known=not_yet, not_in_master=outside)
+    out.attrs.update(as_of=as_of, not_yet_known=not_yet)
     return out
 
 

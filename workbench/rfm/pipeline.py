@@ -183,7 +183,7 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
               "not_yet_known": int(rfm.attrs.get("not_yet_known", 0)),
               "lines_after_as_of": _lines_after(orders, as_of)}
     if "in_master" in table:
-        counts["not_in_master"] = int(rfm.attrs.get("not_in_master", 0))
+        counts["not_in_master"] = int((~table["in_master"]).sum())
         if counts["not_in_master"]:
             notes.append(f"{counts['not_in_master']:,} customers with orders are not in the customer master: "
                          "scored all the same, 'not in master' (in_master False) in the table and the export; "
