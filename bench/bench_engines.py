@@ -113,7 +113,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="bench-engines-"))
     server = None
     env = dict(os.environ)
-    results = {}
+    results, tables = {}, {}
     try:
         if {"pg -> duckdb", "in postgres"} & set(args.only):
             server, password = _server()
@@ -129,10 +129,11 @@ def main() -> None:
                 python = ROOT / ".venv-spark" / "bin" / "workbench"
                 data = str(_spark_folder(folder, ROOT / "bench" / "out" / (folder.name + "_spark")))
                 extra = ["--engine", "spark"]
-            command = [str(python), "rfm", "--data", data, "--as-of", AS_OF, "--out",
-                       str(out / f"{engine.replace(' ', '_').replace('>', '')}.parquet"), *extra]
+            written = out / f"{engine.replace(' ', '_').replace('>', '')}.parquet"
+            command = [str(python), "rfm", "--data", data, "--as-of", AS_OF, "--out", str(written), *extra]
             seconds, code, tail = _time(command, env, args.timeout)
             results[engine] = seconds if code == 0 else None
+            tables[engine] = written if code == 0 else None
             shown = f"{seconds:8.1f} s" if seconds is not None else "   (none)"
             _say(f"{engine:14} {shown}  exit {code}  {tail}")
     finally:
@@ -141,6 +142,30 @@ def main() -> None:
     base = results.get("duckdb")
     if base:
         _say("\nratio to duckdb: " + ", ".join(f"{k} {v / base:.2f}" for k, v in results.items() if v))
+    for engine, written in tables.items():
+        if engine != "duckdb" and written is not None and tables.get("duckdb") is not None:
+            _say(f"{engine} vs duckdb: {_differences(written, tables['duckdb'])}")
+
+
+def _differences(got: Path, expected: Path) -> str:
+    """Rows that differ, column by column (floats beyond 1e-9 relative), between two exports."""
+    import numpy as np
+    import pandas as pd
+
+    a = pd.read_parquet(got).set_index("customer_id").sort_index()
+    b = pd.read_parquet(expected).set_index("customer_id").sort_index()
+    if not a.index.equals(b.index) or list(a.columns) != list(b.columns):
+        return f"not the same customers or columns ({len(a)} vs {len(b)} rows)"
+    counts = {}
+    for col in a.columns:
+        x, y = a[col], b[col]
+        if pd.api.types.is_float_dtype(x) and pd.api.types.is_float_dtype(y):
+            same = np.isclose(x.to_numpy(float), y.to_numpy(float), rtol=1e-9, atol=0, equal_nan=True)
+        else:
+            same = (x.astype("string").fillna("<NA>") == y.astype("string").fillna("<NA>")).to_numpy(bool)
+        if (~same).sum():
+            counts[col] = int((~same).sum())
+    return f"{len(a):,} rows; identical" if not counts else f"{len(a):,} rows; differing: {counts}"
 
 
 if __name__ == "__main__":

@@ -78,6 +78,21 @@ def test_quantile_scores_binning_and_ties_by_hand():
     assert scorer.cut_table().query("dimension == 'frequency' and score == 2")["range"].item().startswith("(empty")
 
 
+def test_monetary_and_dominant_category_do_not_depend_on_the_order_lines_are_added_in():
+    # 0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1 in floats: DuckDB's threads and Spark's partitions add a
+    # customer's lines in any order, and a last-bit difference moved customers on a quantile edge
+    # (or a tie between two categories) when the same data ran on another engine
+    amounts = {"up": [0.1, 0.2, 0.3], "down": [0.3, 0.2, 0.1]}
+    lines = pd.DataFrame([(c, f"{c}{i}", "2024-12-01", a, cat) for c, values in amounts.items()
+                          for i, a in enumerate(values) for cat in ("food", "toys")],
+                         columns=["customer_id", "order_id", "order_date", "amount", "category"])
+    lines["order_date"] = pd.to_datetime(lines["order_date"])
+    t = rfm.rfm_table(lines, as_of=AS_OF).set_index("customer_id")
+    assert t.loc["up", "monetary"] == t.loc["down", "monetary"] == 1.2
+    profile = rfm.customer_profile(lines, as_of=AS_OF).set_index("customer_id")
+    assert profile["dominant_category"].tolist() == ["food", "food"]  # a tie, broken alphabetically
+
+
 def test_scorer_reused_on_another_table_keeps_cut_points_and_leaves_non_buyers_unscored(table):
     fit = pd.DataFrame({"customer_id": list("abcde"), "frequency": [1, 2, 3, 4, 5],
                         "recency_days": [10, 20, 30, 40, 50], "monetary": [10.0, 20, 30, 40, 50]})

@@ -37,7 +37,9 @@ def _share_profile(t, dim: str):
     import ibis
 
     t = t.filter(t[dim].notnull())
-    per = t.group_by(["customer_id", dim]).aggregate(amount=t.amount.sum())
+    # amounts to the cent (see rfm_expr): the dominant value must not depend on the engine's
+    # summation order when two values tie
+    per = t.group_by(["customer_id", dim]).aggregate(amount=t.amount.sum().round(2))
     whole = ibis.window(group_by="customer_id")
     ranked = ibis.window(group_by="customer_id", order_by=[ibis.desc("amount"), dim])
     per = per.mutate(p=per.amount / per.amount.sum().over(whole), rn=ibis.row_number().over(ranked))
