@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -99,11 +100,17 @@ class CRMData:
     source: str = ""
     as_of: pd.Timestamp | None = None
     notes: list[str] | None = None
-    truth: dict | None = None
     customers_truth: pd.DataFrame | None = None
     loader: Loader | None = None
     #: Accepted for ``dataclasses.replace(crm, _engine=None)`` (privacy); the engine lives in the loader.
     _engine: object = None
+    #: A demo source's planted truth, worked out when first read (see :attr:`truth`).
+    _truth_of: object = None
+
+    @cached_property
+    def truth(self) -> dict | None:
+        """The planted truth of a demo source (see :func:`workbench.demo.generate`); None otherwise."""
+        return None if self._truth_of is None else self._truth_of()
 
     def __post_init__(self) -> None:
         given = self._given_tables
@@ -330,4 +337,4 @@ def _load_demo(*, as_of, seed, customers, tables, engine, memory_limit, unknown_
                     unknown_customers=unknown_customers)
     source = f"demo company (seed {seed})" + (f", shape {shape}" if shape else "")
     return CRMData(source=source, as_of=as_of, loader=loader, notes=notes,
-                   truth=company.truth, customers_truth=company.customers_truth)
+                   _truth_of=company.truth_of, customers_truth=company.customers_truth)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +52,9 @@ class DemoCompany:
     tables : dict of DataFrame
         The contract tables, with canonical columns and dtypes.
     truth : dict
-        JSON-serialisable planted truth (see ``truth["definitions"]``).
+        JSON-serialisable planted truth (see ``truth["definitions"]``), worked out when first
+        read: its analytic answers need SciPy, which a report that never reads them does not
+        import (about 1 s of every report's start).
     customers_truth : DataFrame
         One row per customer: persona, first purchase, lapse date and cause, planted rate,
         basket and margin.
@@ -64,11 +68,15 @@ class DemoCompany:
     """
 
     tables: dict[str, pd.DataFrame]
-    truth: dict
+    truth_of: Callable[[], dict] = field(repr=False, compare=False)
     customers_truth: pd.DataFrame
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["table", "key", "column", "rule", "why"]))
     rejected_rows: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @cached_property
+    def truth(self) -> dict:
+        return self.truth_of()
 
     def exported(self) -> dict[str, pd.DataFrame]:
         """The tables as the company's export holds them: `tables` and the planted bad rows."""
@@ -120,14 +128,13 @@ def generate(
     for name in _CHUNK_TABLES:
         tables[name] = pd.concat([p[name] for p in parts], ignore_index=True)
     truth_rows = pd.concat([p["customers_truth"] for p in parts], ignore_index=True)
-    truth = world.truth()
     if shape is not None:
         tables = apply_shape(tables, shape, as_of=as_of)
-        return DemoCompany(tables=tables, truth=truth | {"shape": shape}, customers_truth=truth_rows)
+        return DemoCompany(tables=tables, truth_of=lambda: world.truth() | {"shape": shape},
+                           customers_truth=truth_rows)
     added, rejected = planted_rejects(parts[0] | world.global_tables, as_of=as_of)
-    truth = truth | {"rejected": rejected.to_dict("records")}
-    return DemoCompany(tables=tables, truth=truth, customers_truth=truth_rows, rejected=rejected,
-                       rejected_rows=added)
+    return DemoCompany(tables=tables, truth_of=lambda: world.truth() | {"rejected": rejected.to_dict("records")},
+                       customers_truth=truth_rows, rejected=rejected, rejected_rows=added)
 
 
 def write(

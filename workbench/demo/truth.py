@@ -10,8 +10,6 @@ demo data can be recomputed by hand.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import norm
 
 from workbench.demo.campaigns import (
     ATTRIBUTION_WINDOW_DAYS,
@@ -53,6 +51,9 @@ def vw_points(components: list[tuple[float, dict]]) -> dict[str, float]:
     TC(p)=P(too_cheap>=p) with 1-C(p) (PMC) and TE(p) (OPP), of C(p)=P(cheap>=p) with
     E(p)=P(expensive<=p) (IPP), and of TE(p)=P(too_expensive<=p) with 1-E(p) (PME).
     """
+    from scipy.optimize import brentq  # here: the truth is worked out on first use, SciPy with it
+    from scipy.stats import norm
+
     total = sum(w for w, _ in components)
 
     def cdf(q: str, p: float) -> float:
