@@ -509,3 +509,24 @@ def test_the_engine_saves_once_at_the_end_and_keeps_outputs_up_to_a_timeout(tmp_
     assert len(writes) == 1  # papermill alone writes at each cell's start and end: 15 times here
     ran = nbformat.read(out, as_version=4)
     assert [c.outputs[0]["text"] for c in ran.cells[:6]] == [f"cell {i}\n" for i in range(6)]
+
+
+def test_the_runner_and_its_workers_validate_notebooks_without_building_iri_grammars(tmp_path):
+    # jsonschema imports rfc3987_syntax (35 Lark parsers, 1-2 s) for formats no notebook uses
+    import subprocess
+
+    code = ("import sys\n"
+            "from workbench.report import execute\n"
+            "execute._worker_start()\n"
+            "import nbformat, papermill\n"
+            "nb = nbformat.read('notebooks/02_rfm_scoring.ipynb', as_version=4)\n"
+            "nbformat.validate(nb)\n"
+            "bad = nbformat.from_dict({'cells': [{'cell_type': 'code'}], 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5})\n"
+            "try:\n"
+            "    nbformat.validate(bad)\n"
+            "except nbformat.ValidationError:\n"
+            "    print('invalid refused')\n"
+            "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parents[1])
+    assert done.stdout.split() == ["invalid", "refused", "False"], done.stderr

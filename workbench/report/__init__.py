@@ -53,6 +53,7 @@ from workbench.report.dates import resolve_dates as _resolve_dates
 from workbench.report.execute import cancelled_result as _cancelled_result
 from workbench.report.execute import check_kernel as _check_kernel
 from workbench.report.execute import execute_all as _execute_all
+from workbench.report.execute import skip_iri_grammars as _skip_iri_grammars
 from workbench.report.grid import expand_grid as _expand_grid
 from workbench.report.history import dated_folder as _dated_folder
 from workbench.report.history import publish_history as _publish_history
@@ -343,6 +344,7 @@ def run(
         The system refused a write (read-only folder, disk full): every file is written under a
         temporary name and renamed when complete, so no partial file is left as a result.
     """
+    _skip_iri_grammars()
     if isinstance(notebooks, str | Path):
         notebooks = [notebooks]
     names = None if notebooks is None else [str(n) for n in notebooks]

@@ -37,6 +37,26 @@ from workbench.report.results import STOP_ERROR, ReportResult, RunConfigError
 logger = logging.getLogger(__name__)
 
 
+def skip_iri_grammars() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process (call before nbformat).
+
+    nbformat and papermill import jsonschema's format checkers, and jsonschema imports
+    ``rfc3987_syntax`` for its "iri" formats when installed (nbformat's ``format-nongpl`` extra
+    installs it), which builds about 35 Lark parsers at import: 1-2 s in the runner and again in
+    each worker (python-jsonschema/jsonschema#1428). No notebook schema uses the iri formats;
+    with the module marked absent, jsonschema leaves those two formats unchecked. A process that
+    imported jsonschema already is left as it is.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _worker_start() -> None:
+    """Each pool worker: Ctrl-C is the runner's, and no iri grammars (see :func:`skip_iri_grammars`)."""
+    ignore_sigint()
+    skip_iri_grammars()
+
+
 def _kernel_manager_class() -> type:
     """AsyncKernelManager that always launches ``sys.executable -m ipykernel_launcher``.
 
@@ -271,7 +291,7 @@ def _pool(jobs: list[Job], results: dict, bar, workers: int) -> None:
 
     # spawn: no forked copies of the parent's threads or zmq state in the workers
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_start)
     try:
         futures = {pool.submit(execute, job): job for job in longest_first(jobs)}
         for future in as_completed(futures):
