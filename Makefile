@@ -57,9 +57,13 @@ reports: $(STAMP)
 	$(BIN)/workbench run --all --out reports/$(RUN)
 
 ## The whole test suite (real-data tests skip when ../shared/data/real is absent); the Spark tests
-## run in .venv-spark/ (they skip in .venv/, which has no PySpark) and skip there without Java
+## run in .venv-spark/ (they skip in .venv/, which has no PySpark) and skip there without Java.
+## Test files run in parallel (pytest-xdist, one process per core, at most 4; a file stays on one
+## process so its server and notebook fixtures are started once): the notebook matrix keeps both
+## cores busy only part of the time, the unit tests fill the rest.
+TEST_PROCESSES ?= auto
 test: setup spark-setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses 4 --dist loadfile
 	$(SPARK_VENV)/bin/python -m pytest tests/test_spark.py
 
 ## JupyterLab on the notebooks; saving never writes outputs into notebooks/
