@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
                           "into it), inside PostgreSQL, or on Spark (a folder of Parquet files)")
     rfm.add_argument("--spark-master", default=None,
                      help="--engine spark: the cluster's master (spark://host:7077, yarn...); default local[N], N = the cores")
+    rfm.add_argument("--partitions", type=int, default=1,
+                     help="score N ranges of customers one after the other, each appended to --out (same rows as "
+                          "1): memory holds one range's table, about 330 MB per million customers; default 1")
     return parser
 
 
@@ -144,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return EXIT_INTERRUPTED
+    except Exception as exc:  # DuckDB past its memory limit: a message, not a traceback
+        if type(exc).__name__ != "OutOfMemoryException":
+            raise
+        limit = getattr(args, "memory_limit", None)
+        _err(f"out of memory: the engine needed more than {f'--memory-limit {limit}' if limit else 'it could get'} "
+             f"for one step ({str(exc).splitlines()[0]}); nothing was written. Give it more with --memory-limit: "
+             "it spills what it can to disk, but some steps (distinct orders per customer) must fit")
+        return EXIT_OS
 
 
 def _err(message: str) -> None:
@@ -320,10 +331,15 @@ def _rfm(args) -> int:
     except ValueError as exc:  # a bad date, or rfm.GridError
         _err(f"usage error: {exc}")
         return EXIT_USAGE
+    if args.partitions < 1 or (args.partitions > 1 and args.engine != "duckdb"):
+        _err(f"--partitions {args.partitions}: give 1 or more, with the embedded engine (--engine duckdb)")
+        return EXIT_USAGE
     if args.engine != "duckdb":
         return _rfm_remote(args, as_of, grid)
     crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
                allow_outside=args.allow_outside, pseudonymise=args.pseudonymise, memory_limit=args.memory_limit)
+    if args.partitions > 1:
+        return _rfm_partitioned(crm, args, as_of, grid)
     return _rfm_scored(lambda: rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins), args, as_of,
                        notes=lambda: crm.notes, quality=lambda: crm.loaded_quality)
 
@@ -357,6 +373,34 @@ def _rfm_summary(result, path, as_of, *, notes, quality) -> None:
     if rejected:
         _out(f"note: {rejected:,} rows of {', '.join(quality['table'])} were rejected at loading "
              "(run `workbench validate` for the reasons)")
+
+
+def _rfm_partitioned(crm, args, as_of, grid) -> int:
+    """`workbench rfm --partitions N`: scored and written range by range (rfm.score_to_file)."""
+    from workbench import rfm
+
+    try:
+        run = rfm.score_to_file(crm, args.out, as_of=as_of, partitions=args.partitions, grid=grid,
+                                bins=args.bins, progress=sys.stderr.isatty())
+    except rfm.GridError as exc:
+        _err(f"grid error: {exc}")
+        return EXIT_USAGE
+    except rfm.RFMInputError as exc:
+        _err(f"data error: {exc}")
+        return EXIT_DATA
+    counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in run.counts.items())
+    _out(f"{run.counts['customers']:,} customers scored as of {as_of:%Y-%m-%d} in {run.partitions} partitions "
+         f"-> {run.path} ({counts})")
+    _out(run.grades.to_string(index=False))
+    _out(run.segment_sizes.to_string(index=False))
+    for note in [*crm.notes, *run.notes]:
+        _out(f"note: {note}")
+    quality = crm.loaded_quality
+    rejected = int(quality["rejected"].sum())
+    if rejected:
+        _out(f"note: {rejected:,} rows of {', '.join(quality['table'])} were rejected at loading "
+             "(run `workbench validate` for the reasons)")
+    return EXIT_OK
 
 
 def _rfm_remote(args, as_of, grid) -> int:

@@ -23,6 +23,8 @@ Semantics, as of ``as_of`` (inclusive; later lines are ignored and counted):
 Scores, grids and segments: :class:`RFMScorer` (quantile scores learned on one period, reused on
 another), :class:`ScoringGrid` (bands -> points x weight -> letter grades), :class:`SegmentRules`
 (named segments by rules with precedence), and :func:`score`, which runs them all;
+:func:`score_to_file` runs them range of customers by range, straight into the export, when the
+per-customer table would not fit in memory (about 330 MB per million customers);
 :class:`ScoreStore` keeps the grades each run gave, run after run.
 """
 
@@ -57,6 +59,7 @@ from workbench.rfm.kpis import (
     seasonality_index,
     segment_kpis,
 )
+from workbench.rfm.partitions import PartitionedRun, score_to_file
 from workbench.rfm.pipeline import EXPORT_COLUMNS, RFMResult, export, score
 from workbench.rfm.portfolio import for_sales_rep
 from workbench.rfm.presets import ARTICLE_GRID, DEFAULT_GRID
@@ -84,7 +87,7 @@ __all__ = [
     "PotentialRules", "POTENTIAL_CLASSES", "customer_profile", "association_rules",
     "segment_kpis", "seasonality", "seasonality_index", "pareto_curve", "concentration",
     "score_history", "history_dates", "span_plan", "SpanPlan", "migration_matrix", "segment_flows",
-    "grade_changes", "score", "RFMResult", "export", "EXPORT_COLUMNS", "write_default_grid", "ScoreStore",
+    "grade_changes", "score", "RFMResult", "export", "EXPORT_COLUMNS", "score_to_file", "PartitionedRun", "write_default_grid", "ScoreStore",
     "StoredRuns", "record_run", "for_sales_rep",
 ]
 

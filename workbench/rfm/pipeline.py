@@ -123,7 +123,7 @@ def _attributes(customers) -> pd.DataFrame | None:
 
 def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScorer | None = None,
           bins: int = 5, grid=None, segments=None, potential: PotentialRules | None = None,
-          rfmcca: bool = True, rules_min_support: float = 0.01) -> RFMResult:
+          rfmcca: bool = True, rules_min_support: float = 0.01, rules: pd.DataFrame | None = None) -> RFMResult:
     """Score every customer as of `as_of`: RFM, quantile scores, points, grade, segment, class.
 
     Parameters
@@ -147,6 +147,9 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     rfmcca
         Add the category / channel profile, purchase rhythm, association rules and potential
         classes (a second pass over the order lines).
+    rules
+        Association rules already computed (:func:`association_rules` on these orders or a
+        larger set that holds them); None computes them here when the orders have a category.
     """
     as_of = pd.Timestamp(as_of)
     orders, customers = _source(source, customers)
@@ -171,9 +174,11 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     attributes = _attributes(customers)
     if attributes is not None:
         _add_by_customer(table, attributes)
-    rules, notes = None, []
+    notes: list[str] = []
     if rfmcca:
-        table, rules, potential, notes = _add_rfmcca(table, orders, as_of, potential, rules_min_support)
+        table, rules, potential, notes = _add_rfmcca(table, orders, as_of, potential, rules_min_support, rules)
+    else:
+        rules = None
     grid.apply(table, copy=False)
     table["segment"], report = segments.assign(table)
     table.insert(1, "as_of", as_of)
@@ -185,9 +190,7 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     if "in_master" in table:
         counts["not_in_master"] = int((~table["in_master"]).sum())
         if counts["not_in_master"]:
-            notes.append(f"{counts['not_in_master']:,} customers with orders are not in the customer master: "
-                         "scored all the same, 'not in master' (in_master False) in the table and the export; "
-                         "their customer attributes are missing")
+            notes.append(not_in_master_note(counts["not_in_master"]))
     for c in grid.criteria:
         if c.column not in table:
             notes.append(f"grid criterion {c.name!r} skipped: no column {c.column!r} in this data")
@@ -195,13 +198,20 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
                      potential=potential if rfmcca else None, segment_report=report, rules=rules, counts=counts, notes=notes)
 
 
-def _add_rfmcca(table, orders, as_of, potential, min_support):
+def not_in_master_note(n: int) -> str:
+    return (f"{n:,} customers with orders are not in the customer master: scored all the same, 'not in "
+            "master' (in_master False) in the table and the export; their customer attributes are missing")
+
+
+def _add_rfmcca(table, orders, as_of, potential, min_support, rules=None):
     potential = potential or PotentialRules()
     notes = []
-    rules = None
     if "category" in orders.columns:
-        rules = association_rules(orders, as_of=as_of, min_support=min_support)
+        if rules is None:
+            rules = association_rules(orders, as_of=as_of, min_support=min_support)
     else:
+        rules = None
+    if rules is None:
         notes.append("orders have no category: no category profile nor association rules")
     if "channel" not in orders.columns:
         notes.append("orders have no channel: no channel profile")
@@ -247,6 +257,15 @@ def _lines_after(orders, as_of: pd.Timestamp) -> int:
     return int(t.filter(t.order_date.cast("date") > as_of.date()).count().to_pyarrow().as_py())
 
 
+def export_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of the export (:data:`EXPORT_COLUMNS` present), segments and classes as text."""
+    out = table[[c for c in EXPORT_COLUMNS if c in table]]  # copy-on-write: table is left as it is
+    for col in ("segment", "potential_class"):
+        if col in out:
+            out[col] = out[col].astype("str")
+    return out
+
+
 def export(result: RFMResult | pd.DataFrame, path: str | Path, *, neutralise: bool = True) -> Path:
     """Write the per-customer table (:data:`EXPORT_COLUMNS` present) to CSV or Parquet.
 
@@ -260,10 +279,7 @@ def export(result: RFMResult | pd.DataFrame, path: str | Path, *, neutralise: bo
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"{path}: write to a .csv or a .parquet file")
-    out = table[[c for c in EXPORT_COLUMNS if c in table]]  # copy-on-write: table is left as it is
-    for col in ("segment", "potential_class"):
-        if col in out:
-            out[col] = out[col].astype("str")
+    out = export_frame(table)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         write_csv(out, path, neutralise=neutralise, bom=False, date_format="%Y-%m-%d")

@@ -178,15 +178,22 @@ class PotentialRules:
     big_quantile: float = 0.8
     cyclical_min_purchase_days: int = 4
     cyclical_max_cv: float = 0.5
+    #: Net revenue from which a purchaser is ``big``, when fixed beforehand (scoring in customer
+    #: partitions fixes it from every purchaser); None: the `big_quantile` of the table classified.
+    big_min: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.big_quantile < 1:
             raise ValueError(f"big_quantile={self.big_quantile}: use a share between 0 and 1, such as 0.8")
+        if self.big_min is not None and not np.isfinite(self.big_min):
+            raise ValueError(f"big_min={self.big_min}: give a net revenue, or None for the big_quantile")
         for name in ("new_days", "inactive_days", "inactive_gap_multiple", "cyclical_max_cv"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must not be negative")
 
     def big_threshold(self, table: pd.DataFrame) -> float:
+        if self.big_min is not None:
+            return float(self.big_min)
         buyers = table.loc[table["frequency"].fillna(0) > 0, "monetary"]
         return float(np.quantile(buyers, self.big_quantile)) if len(buyers) else np.inf
 
@@ -233,4 +240,8 @@ class PotentialRules:
         return out
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings (``big_min`` only when fixed)."""
+        out = asdict(self)
+        if out["big_min"] is None:
+            del out["big_min"]
+        return out
