@@ -338,15 +338,20 @@ def _rfm(args) -> int:
         return _rfm_remote(args, as_of, grid)
     crm = load(args.data, mapping=args.mapping, as_of=as_of, seed=args.seed,
                allow_outside=args.allow_outside, pseudonymise=args.pseudonymise, memory_limit=args.memory_limit)
-    if args.partitions > 1:
-        return _rfm_partitioned(crm, args, as_of, grid)
-    return _rfm_scored(lambda: rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins), args, as_of,
-                       notes=lambda: crm.notes, quality=lambda: crm.loaded_quality)
+    if args.partitions > 1:  # range by range, straight into the file (rfm.score_to_file)
+        def score():
+            return rfm.score_to_file(crm, args.out, as_of=as_of, partitions=args.partitions, grid=grid,
+                                     bins=args.bins, progress=sys.stderr.isatty())
+    else:
+        def score():
+            return rfm.score(crm, as_of=as_of, grid=grid, bins=args.bins)
+    return _rfm_scored(score, args, as_of, notes=lambda: crm.notes, quality=lambda: crm.loaded_quality)
 
 
 def _rfm_scored(score, args, as_of, *, notes, quality) -> int:
     """Score (a grid or input error is an exit code), export, and print the summary; `notes` and `quality`
-    are read after scoring, which loads the tables it needs."""
+    are read after scoring, which loads the tables it needs. `score` gives an RFMResult (exported
+    here) or the PartitionedRun of rfm.score_to_file (which wrote the file itself)."""
     from workbench import rfm
 
     try:
@@ -357,46 +362,19 @@ def _rfm_scored(score, args, as_of, *, notes, quality) -> int:
     except rfm.RFMInputError as exc:
         _err(f"data error: {exc}")
         return EXIT_DATA
-    path = rfm.export(result, args.out)
-    _rfm_summary(result, path, as_of, notes=notes(), quality=quality())
-    return EXIT_OK
-
-
-def _rfm_summary(result, path, as_of, *, notes, quality) -> None:
+    if isinstance(result, rfm.PartitionedRun):
+        path, grades, sizes = result.path, result.grades, result.segment_sizes
+        how = f" in {result.partitions} partitions"
+    else:
+        path, grades, sizes, how = rfm.export(result, args.out), result.grade_summary(), result.segment_report.sizes, ""
     counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.counts.items())
-    _out(f"{len(result.table):,} customers scored as of {as_of:%Y-%m-%d} -> {path} ({counts})")
-    _out(result.grade_summary().to_string(index=False))
-    _out(result.segment_report.sizes.to_string(index=False))
-    for note in [*notes, *result.notes]:
+    _out(f"{result.counts['customers']:,} customers scored as of {as_of:%Y-%m-%d}{how} -> {path} ({counts})")
+    _out(grades.to_string(index=False))
+    _out(sizes.to_string(index=False))
+    for note in [*notes(), *result.notes]:
         _out(f"note: {note}")
+    quality = quality()
     rejected = int(quality["rejected"].sum())  # the tables scoring read; no others
-    if rejected:
-        _out(f"note: {rejected:,} rows of {', '.join(quality['table'])} were rejected at loading "
-             "(run `workbench validate` for the reasons)")
-
-
-def _rfm_partitioned(crm, args, as_of, grid) -> int:
-    """`workbench rfm --partitions N`: scored and written range by range (rfm.score_to_file)."""
-    from workbench import rfm
-
-    try:
-        run = rfm.score_to_file(crm, args.out, as_of=as_of, partitions=args.partitions, grid=grid,
-                                bins=args.bins, progress=sys.stderr.isatty())
-    except rfm.GridError as exc:
-        _err(f"grid error: {exc}")
-        return EXIT_USAGE
-    except rfm.RFMInputError as exc:
-        _err(f"data error: {exc}")
-        return EXIT_DATA
-    counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in run.counts.items())
-    _out(f"{run.counts['customers']:,} customers scored as of {as_of:%Y-%m-%d} in {run.partitions} partitions "
-         f"-> {run.path} ({counts})")
-    _out(run.grades.to_string(index=False))
-    _out(run.segment_sizes.to_string(index=False))
-    for note in [*crm.notes, *run.notes]:
-        _out(f"note: {note}")
-    quality = crm.loaded_quality
-    rejected = int(quality["rejected"].sum())
     if rejected:
         _out(f"note: {rejected:,} rows of {', '.join(quality['table'])} were rejected at loading "
              "(run `workbench validate` for the reasons)")
