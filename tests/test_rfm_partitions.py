@@ -122,3 +122,67 @@ def test_the_engine_past_its_memory_limit_is_a_message_and_writes_nothing(tmp_pa
     err = capsys.readouterr().err
     assert "out of memory: the engine needed more than --memory-limit 2MB" in err and "Traceback" not in err
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def _orders(ids, amounts=None):
+    n = len(ids)
+    return pd.DataFrame({"customer_id": ids, "order_id": [str(i) for i in range(n)],
+                         "order_date": pd.to_datetime([f"2025-{1 + i % 12:02d}-{1 + (i * 7) % 27:02d}" for i in range(n)]),
+                         "amount": amounts or [float(10 + (i * 37) % 90) for i in range(n)]})
+
+
+def _same_as_one_pass(tmp_path, orders, customers=None, *, partitions, **options):
+    """score_to_file on engine tables gives one pass's file, counts, notes, grades, sizes, warnings."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as said_once:
+        warnings.simplefilter("always")
+        one = rfm.score(orders, customers=customers, as_of=AS_OF, **options)
+    with warnings.catch_warnings(record=True) as said_parts:
+        warnings.simplefilter("always")
+        run = rfm.score_to_file(ibis.memtable(orders), tmp_path / "parts.parquet", as_of=AS_OF,
+                                customers=None if customers is None else ibis.memtable(customers),
+                                partitions=partitions, **options)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "parts.parquet"),
+                                  pd.read_parquet(rfm.export(one, tmp_path / "one.parquet")))
+    assert run.counts == one.counts and run.notes == one.notes
+    pd.testing.assert_frame_equal(run.grades, one.grade_summary(), check_dtype=False, check_categorical=False)
+    pd.testing.assert_frame_equal(run.segment_sizes, one.segment_report.sizes, check_dtype=False)
+    assert {str(w.message) for w in said_parts} == {str(w.message) for w in said_once}
+    return run
+
+
+def test_lines_without_a_customer_id_are_scored_last_as_in_one_pass(tmp_path):
+    _same_as_one_pass(tmp_path, _orders(["A", "B", None, "C", "D", "A", None, "E", "F"]), partitions=3, bins=2)
+
+
+def test_ungraded_customers_count_in_the_grade_shares(tmp_path):
+    grid = {"criteria": {"m": {"column": "m_score", "weight": 1, "bands": [{"min": 1, "points": 1}]}},
+            "grades": [{"grade": "A", "label": "Top", "min": 1}]}
+    customers = pd.DataFrame({"customer_id": list("ABCDEFGHPQ"), "first_contact_date": pd.to_datetime(["2024-01-01"] * 10)})
+    run = _same_as_one_pass(tmp_path, _orders(list("ABCDEFGH") * 2), customers, partitions=2, bins=2, grid=grid)
+    assert run.grades["customers_pct"].tolist() == [80.0]  # 8 of 10 customers; the 2 prospects have no grade
+
+
+def test_a_range_whose_customers_net_to_zero_is_not_an_export_without_amounts(tmp_path):
+    amounts = [10.0, -10.0, 5.0, -5.0, 30.0, 40.0, 50.0, 60.0]
+    _same_as_one_pass(tmp_path, _orders(["A", "A", "B", "B", "C", "D", "E", "F"], amounts), partitions=3, bins=2)
+
+
+def test_the_not_in_master_note_keeps_its_place_before_the_grid_notes(tmp_path):
+    grid = {"criteria": {"m": {"column": "m_score", "weight": 1, "bands": [{"min": 1, "points": 1}]},
+                         "nl": {"column": "newsletter", "required": False, "weight": 1,
+                                "bands": [{"value": True, "points": 1}]}},
+            "grades": [{"grade": "A", "label": "Top", "min": 0}]}
+    customers = pd.DataFrame({"customer_id": list("ABCDP"), "first_contact_date": pd.to_datetime(["2024-01-01"] * 5)})
+    run = _same_as_one_pass(tmp_path, _orders(list("ABCDEFGH") * 2), customers, partitions=3, bins=2, grid=grid)
+    assert run.counts["not_in_master"] == 4
+
+
+def test_ids_that_are_not_text_are_refused(tmp_path):
+    orders = _orders([1, 2, 3, 4])
+    with pytest.raises(TypeError, match="customer_id is int64, not text"):
+        rfm.score_to_file(ibis.memtable(orders), tmp_path / "s.csv", as_of=AS_OF, partitions=2, bins=2)
+    with pytest.raises(ValueError, match="partitions=True"):
+        rfm.score_to_file(ibis.memtable(_orders(["A"])), tmp_path / "s.csv", as_of=AS_OF, partitions=True)
+    assert not list(tmp_path.iterdir())

@@ -150,10 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # DuckDB past its memory limit: a message, not a traceback
         if type(exc).__name__ != "OutOfMemoryException":
             raise
-        limit = getattr(args, "memory_limit", None)
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if not hasattr(args, "memory_limit"):
+            _err(f"out of memory: the engine could not get the memory one step needed ({why})")
+            return EXIT_OS
+        limit = args.memory_limit
         _err(f"out of memory: the engine needed more than {f'--memory-limit {limit}' if limit else 'it could get'} "
-             f"for one step ({str(exc).splitlines()[0]}); nothing was written. Give it more with --memory-limit: "
-             "it spills what it can to disk, but some steps (distinct orders per customer) must fit")
+             f"for one step ({why}); nothing was written. Give it more with --memory-limit: it spills what it "
+             "can to disk, but some steps (distinct orders per customer) must fit")
         return EXIT_OS
 
 

@@ -22,6 +22,8 @@ import pandas as pd
 
 from workbench.rfm.core import NoPurchaseYet, RFMScorer, _as_ibis, rfm_expr
 from workbench.rfm.pipeline import (
+    ALL_ZERO_WARNING,
+    GRID_NOTE,
     _no_purchase_message,
     _source,
     export_frame,
@@ -70,7 +72,7 @@ def score_to_file(source, path: str | Path, *, as_of, partitions: int, customers
     from workbench.exports import atomic_path
 
     as_of, path = pd.Timestamp(as_of), Path(path)
-    if not isinstance(partitions, int) or partitions < 1:
+    if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
         raise ValueError(f"partitions={partitions!r}: give a whole number, 1 or more")
     if path.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"{path}: write to a .csv or a .parquet file")
@@ -79,8 +81,13 @@ def score_to_file(source, path: str | Path, *, as_of, partitions: int, customers
         raise TypeError("score_to_file scores engine tables: pass a CRMData or Ibis tables "
                         "(pandas frames fit in memory already: use rfm.score)")
     orders = _as_ibis(orders)
+    for name, table in (("orders", orders), ("customers", customers)):
+        if table is not None and not table.schema()["customer_id"].is_string():
+            raise TypeError(f"{name}.customer_id is {table.schema()['customer_id']}, not text: ranges of ids and "
+                            "the order of the rows follow text order, as wb.load gives them (cast it to string)")
     base = rfm_expr(orders, as_of=as_of)
-    scorer, big_min = _fit(base, bins=bins, potential=potential, orders=orders, as_of=as_of, source=source)
+    scorer, big_min, all_zero = _fit(base, bins=bins, potential=potential, orders=orders, as_of=as_of,
+                                     source=source)
     potential = PotentialRules(**{**(potential or PotentialRules()).as_dict(), "big_min": big_min})
     bounds = _bounds(base, partitions)
     rules = (association_rules(orders, as_of=as_of, min_support=rules_min_support)
@@ -96,20 +103,22 @@ def score_to_file(source, path: str | Path, *, as_of, partitions: int, customers
         writer = stack.enter_context(_Writer(tmp, csv=path.suffix.lower() == ".csv", neutralise=neutralise))
         for lo, hi in tqdm(list(zip([None, *bounds], [*bounds, None], strict=True)), desc="partitions",
                            unit="partition", disable=not progress):
-            keep = _between(lo, hi)
+            keep = _between(lo, hi, nulls=hi is None)
             with warnings.catch_warnings(record=True) as caught:  # the same in every partition: said once
                 warnings.simplefilter("always")
                 result = score(orders.filter(keep(orders.customer_id)),
                                customers=None if customers is None else customers.filter(keep(customers.customer_id)),
                                as_of=as_of, scorer=scorer, grid=grid, segments=segments, potential=potential,
                                rules=rules, rules_min_support=rules_min_support)
-            said |= {(str(w.message), w.category): None for w in caught}
+            # a range whose customers all net to 0 is not an export without amounts
+            said |= {(str(w.message), w.category): None for w in caught
+                     if all_zero or str(w.message) != ALL_ZERO_WARNING}
             writer.write(export_frame(result.table))
             for k, v in result.counts.items():
                 run.counts[k] = run.counts.get(k, 0) + v
             grades.append(result.grade_summary())
             sizes.append(result.segment_report.sizes)
-            part_master = result.counts.get("not_in_master", 0)
+            part_master = result.counts.get("not_in_master", 0)  # its note: summed, below
             notes |= dict.fromkeys(n for n in result.notes if not part_master or n != not_in_master_note(part_master))
             log.info("partition %s..%s: %d customers", lo or "", hi or "", len(result.table))
             del result
@@ -117,15 +126,18 @@ def score_to_file(source, path: str | Path, *, as_of, partitions: int, customers
         warnings.warn(message, category, stacklevel=2)
     if "not_in_master" in run.counts and customers is None:
         del run.counts["not_in_master"]
-    if run.counts.get("not_in_master"):
-        notes[not_in_master_note(run.counts["not_in_master"])] = None
-    run.grades, run.segment_sizes, run.notes = _grades(grades), _sizes(sizes), list(notes)
+    run.notes = list(notes)
+    if run.counts.get("not_in_master"):  # where one pass says it: before the notes on grid criteria
+        at = next((i for i, n in enumerate(run.notes) if n.startswith(GRID_NOTE)), len(run.notes))
+        run.notes.insert(at, not_in_master_note(run.counts["not_in_master"]))
+    run.grades, run.segment_sizes = _grades(grades, run.counts["customers"]), _sizes(sizes)
     log.info("wrote %d customers to %s in %d partitions", run.counts["customers"], path, run.partitions)
     return run
 
 
-def _fit(base, *, bins, potential, orders, as_of, source) -> tuple[RFMScorer, float]:
-    """The scorer (cut points) and the big-revenue threshold, from every customer's R, F, M."""
+def _fit(base, *, bins, potential, orders, as_of, source) -> tuple[RFMScorer, float, bool]:
+    """The scorer (cut points), the big-revenue threshold and whether every net amount is 0,
+    from every customer's R, F, M."""
     import pyarrow as pa
 
     arrow = base.select("recency_days", "frequency", "monetary").to_pyarrow()
@@ -137,7 +149,7 @@ def _fit(base, *, bins, potential, orders, as_of, source) -> tuple[RFMScorer, fl
         raise NoPurchaseYet(_no_purchase_message(orders, as_of, source))
     rfm.attrs["as_of"] = as_of
     scorer = RFMScorer(bins=bins).fit(rfm)
-    return scorer, (potential or PotentialRules()).big_threshold(rfm)
+    return scorer, (potential or PotentialRules()).big_threshold(rfm), not rfm["monetary"].fillna(0).any()
 
 
 def _bounds(base, partitions: int) -> list[str]:
@@ -156,22 +168,26 @@ def _bounds(base, partitions: int) -> list[str]:
     return sorted({c for c in cuts if c is not None and c > first})
 
 
-def _between(lo: str | None, hi: str | None):
+def _between(lo: str | None, hi: str | None, *, nulls: bool):
+    """A filter for ids from `lo` (included) to `hi` (excluded); `nulls`: missing ids too (the
+    last range: one pass sorts them last)."""
     def keep(column):
         cond = None
         if lo is not None:
             cond = column >= lo
         if hi is not None:
             cond = column < hi if cond is None else cond & (column < hi)
-        return True if cond is None else cond
+        if cond is None:
+            return True
+        return cond | column.isnull() if nulls else cond
 
     return keep
 
 
-def _grades(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _grades(parts: list[pd.DataFrame], customers: int) -> pd.DataFrame:
     whole = pd.concat(parts).groupby(["grade", "label"], sort=False, observed=True)[["customers", "revenue"]].sum()
     whole = whole.reset_index()
-    whole["customers_pct"] = (100 * whole["customers"] / max(int(whole["customers"].sum()), 1)).round(1)
+    whole["customers_pct"] = (100 * whole["customers"] / max(customers, 1)).round(1)  # of every customer
     return whole[["grade", "label", "customers", "customers_pct", "revenue"]]
 
 
@@ -207,8 +223,9 @@ class _Writer:
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._pq is None:
-            self._schema = table.schema
+        if self._pq is None:  # a text column empty in the first range is still text
+            self._schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
+                                      for f in table.schema], metadata=table.schema.metadata)
             self._pq = pq.ParquetWriter(self.tmp, self._schema)
         self._pq.write_table(table.cast(self._schema))
 

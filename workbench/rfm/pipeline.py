@@ -163,9 +163,7 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
     if bought == 0:
         raise NoPurchaseYet(_no_purchase_message(orders, as_of, source))
     if not rfm["monetary"].fillna(0).any():
-        warn("Every amount is 0 (purchase dates only): each order line counts as a purchase, and "
-             "the M score, grades built on money and revenue figures say nothing; map "
-             "orders.amount to get them.")
+        warn(ALL_ZERO_WARNING)
     if scorer is None:
         scorer = RFMScorer(bins=bins).fit(rfm)
     table = rfm.copy(deep=False)  # the columns shared (added to, never changed), not rfm's attrs
@@ -193,9 +191,18 @@ def score(source, *, as_of: str | pd.Timestamp, customers=None, scorer: RFMScore
             notes.append(not_in_master_note(counts["not_in_master"]))
     for c in grid.criteria:
         if c.column not in table:
-            notes.append(f"grid criterion {c.name!r} skipped: no column {c.column!r} in this data")
+            notes.append(f"{GRID_NOTE}{c.name!r} skipped: no column {c.column!r} in this data")
     return RFMResult(table=table, as_of=as_of, scorer=scorer, grid=grid, segments=segments,
                      potential=potential if rfmcca else None, segment_report=report, rules=rules, counts=counts, notes=notes)
+
+
+#: Warned when every customer's net amount is 0 (an export of purchase dates only).
+ALL_ZERO_WARNING = ("Every amount is 0 (purchase dates only): each order line counts as a purchase, and the M "
+                    "score, grades built on money and revenue figures say nothing; map orders.amount to get them.")
+
+
+#: How the notes on grid criteria start; they come after the not-in-master note.
+GRID_NOTE = "grid criterion "
 
 
 def not_in_master_note(n: int) -> str:
