@@ -10,6 +10,16 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
 
 
+#: The longest test file (every notebook on every shape, about 10 minutes): collected first, so
+#: that `make test`'s parallel processes (pytest-xdist, a file to a process) start with it and the
+#: other files run beside it, instead of after it.
+LONGEST_FIRST = ("test_shapes_matrix.py",)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
