@@ -36,10 +36,6 @@ __all__ = ["score_to_file", "PartitionedRun"]
 
 log = logging.getLogger(__name__)
 
-_COUNTS = ("customers", "purchasers", "prospects", "no_purchase", "not_yet_known", "lines_after_as_of",
-           "not_in_master")
-
-
 @dataclass
 class PartitionedRun:
     """What :func:`score_to_file` wrote and counted: the figures :class:`~workbench.rfm.RFMResult`
@@ -68,6 +64,7 @@ def score_to_file(source, path: str | Path, *, as_of, partitions: int, customers
     them): each partition is a filtered scan of them, so the time grows with `partitions`.
     """
     import ibis
+    from tqdm import tqdm
 
     from workbench.exports import atomic_path
 
@@ -92,11 +89,9 @@ def score_to_file(source, path: str | Path, *, as_of, partitions: int, customers
     bounds = _bounds(base, partitions)
     rules = (association_rules(orders, as_of=as_of, min_support=rules_min_support)
              if "category" in orders.columns else None)
-    run = PartitionedRun(path=path, as_of=as_of, partitions=len(bounds) + 1, scorer=scorer,
-                         counts=dict.fromkeys(_COUNTS, 0))
+    run = PartitionedRun(path=path, as_of=as_of, partitions=len(bounds) + 1, scorer=scorer)
     grades, sizes, notes, said = [], [], {}, {}
     path.parent.mkdir(parents=True, exist_ok=True)
-    from tqdm import tqdm
 
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(path))
@@ -124,13 +119,11 @@ def score_to_file(source, path: str | Path, *, as_of, partitions: int, customers
             del result
     for message, category in said:
         warnings.warn(message, category, stacklevel=2)
-    if "not_in_master" in run.counts and customers is None:
-        del run.counts["not_in_master"]
     run.notes = list(notes)
     if run.counts.get("not_in_master"):  # where one pass says it: before the notes on grid criteria
         at = next((i for i, n in enumerate(run.notes) if n.startswith(GRID_NOTE)), len(run.notes))
         run.notes.insert(at, not_in_master_note(run.counts["not_in_master"]))
-    run.grades, run.segment_sizes = _grades(grades, run.counts["customers"]), _sizes(sizes)
+    run.grades, run.segment_sizes = _grades(grades, run.counts["customers"]), _sizes(sizes, run.counts["customers"])
     log.info("wrote %d customers to %s in %d partitions", run.counts["customers"], path, run.partitions)
     return run
 
@@ -191,11 +184,11 @@ def _grades(parts: list[pd.DataFrame], customers: int) -> pd.DataFrame:
     return whole[["grade", "label", "customers", "customers_pct", "revenue"]]
 
 
-def _sizes(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _sizes(parts: list[pd.DataFrame], customers: int) -> pd.DataFrame:
     # every partition lists every segment, in precedence order; prospects and unassigned have no rule
     whole = pd.concat(parts).groupby("segment", sort=False)[["customers", "rule_matched"]].sum(min_count=1)
     whole = whole.reset_index()
-    whole["share_pct"] = (100 * whole["customers"] / max(int(whole["customers"].sum()), 1)).round(2)
+    whole["share_pct"] = (100 * whole["customers"] / max(customers, 1)).round(2)
     return whole
 
 

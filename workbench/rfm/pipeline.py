@@ -213,13 +213,11 @@ def not_in_master_note(n: int) -> str:
 def _add_rfmcca(table, orders, as_of, potential, min_support, rules=None):
     potential = potential or PotentialRules()
     notes = []
-    if "category" in orders.columns:
-        if rules is None:
-            rules = association_rules(orders, as_of=as_of, min_support=min_support)
-    else:
+    if "category" not in orders.columns:
         rules = None
-    if rules is None:
         notes.append("orders have no category: no category profile nor association rules")
+    elif rules is None:
+        rules = association_rules(orders, as_of=as_of, min_support=min_support)
     if "channel" not in orders.columns:
         notes.append("orders have no channel: no channel profile")
     profile = customer_profile(orders, as_of=as_of, rules=rules)
