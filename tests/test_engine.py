@@ -103,7 +103,7 @@ def test_duckdb_database_matches_the_pandas_path(tmp_path, messy):
     _engine_checked(crm, "customers", "orders")
 
 
-def test_mapped_parquet_renames_in_the_engine_and_derives_in_pandas(messy):
+def test_mapped_parquet_renames_recodes_derives_and_filters_in_the_engine(messy):
     rename = messy / "rename.yml"
     rename.write_text("tables:\n  customers:\n    file: customers.parquet\n    columns: {customer_id: customer_id, "
                       "age: network_score}\n    extra: {tier: string}\n    match_names: false\n")
@@ -112,7 +112,31 @@ def test_mapped_parquet_renames_in_the_engine_and_derives_in_pandas(messy):
     derive = messy / "derive.yml"
     derive.write_text("tables:\n  orders:\n    file: orders.parquet\n    where: quantity > 2\n")
     crm = _same(messy, mapping=derive, as_of="2025-12-31")
-    assert type(crm._loader.results["orders"]).__name__ == "TableResult"
+    _engine_checked(crm, "orders")
+    assert crm.quality.set_index("table").loc["orders", "excluded"] == 2
+    everything = messy / "everything.yml"
+    everything.write_text(
+        "tables:\n  customers:\n    file: customers.parquet\n    values: {kind: {Company: company, robot: person}}\n"
+        "    constants: {country: FR, network_score: '2,5'}\n    derive: {name: \"'n' + customer_id\"}\n"
+        "    where: not (kind == 'company')\n"
+        "  orders:\n    file: orders.parquet\n    columns: {order_id: order_id, customer_id: customer_id, "
+        "order_date: order_date, quantity: quantity, unit_price: unit_price}\n    match_names: false\n"
+        "    derive: {line_id: row_number, order_id: \"order_id + '-' + customer_id\"}\n"
+        "    where: missing(order_date) or quantity * unit_price >= 2\n")
+    crm = _same(messy, mapping=everything, as_of="2025-12-31")
+    _engine_checked(crm, "customers", "orders")
+    assert "amount" in crm["orders"] and set(crm["customers"]["country"]) == {"FR"}
+
+
+def _declined(crm, name):
+    assert type(crm._loader.results[name]).__name__ == "TableResult", name
+
+
+@pytest.mark.parametrize("derive", ["amount / quantity", "round(amount, 1)", "strip(order_id)"])
+def test_expressions_the_engine_would_compute_differently_stay_in_pandas(messy, derive):
+    mapping = messy / "m.yml"
+    mapping.write_text(f"tables:\n  orders:\n    file: orders.parquet\n    derive: {{unit_price: '{derive}'}}\n")
+    _declined(_same(messy, mapping=mapping, as_of="2025-12-31"), "orders")
 
 
 def test_tables_load_when_first_used_with_their_parents(messy):

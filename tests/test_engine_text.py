@@ -96,3 +96,24 @@ def test_engine_declines_what_the_reference_reader_does_better(tmp_path, caplog,
     assert not _engine_took(caplog, "customers.csv")
     assert any("read and parsed in pandas, not in the engine" in r.getMessage() and why in r.getMessage()
                for r in caplog.records)
+
+
+def test_engine_reads_a_cp1252_export_with_a_mapping_that_recodes_derives_and_filters(tmp_path, caplog):
+    (tmp_path / "ventes.csv").write_bytes(
+        "N° client;Date;Qté;Prix unitaire;Canal\nA1;05/01/2024;2;1 234,50 €;Magasin \nA2;31/12/2023;1;12,5;Internet\n"
+        "A3;01/02/2024;0;987,00;Magasin\nA4;01/13/2024;1;3,00;Téléphone\n".encode("cp1252"))
+    (tmp_path / "m.yml").write_text(
+        "source: {sep: ';'}\ntables:\n  orders:\n    file: ventes.csv\n    columns: {customer_id: N° client, "
+        "order_date: Date, quantity: Qté, unit_price: Prix unitaire, channel: Canal}\n"
+        "    values: {channel: {Magasin: store, Internet: web}}\n    derive: {order_id: row_number, "
+        "line_id: \"customer_id + '-' + order_id\"}\n    where: quantity != 0\n", encoding="utf-8")
+    with caplog.at_level(logging.INFO):
+        crm = wb.load(tmp_path, mapping=tmp_path / "m.yml", as_of="2024-12-31").load_all()
+    assert _engine_took(caplog, "ventes.csv")
+    assert type(crm._loader.results["orders"]).__name__ == "EngineResult"
+    orders = crm["orders"]
+    assert orders["channel"].tolist() == ["store", "web"] and orders["amount"].tolist() == [2469.0, 12.5]
+    assert orders["line_id"].tolist() == ["A1-1", "A2-2"]
+    q = crm.quality.set_index("table").loc["orders"]
+    assert (q["read"], q["accepted"], q["rejected"], q["excluded"]) == (4, 2, 1, 1)
+    assert any("read as cp1252" in n for n in crm.notes)

@@ -20,13 +20,16 @@ flag per (column, rule) keeps the scan single, yields exactly the failing rows, 
 rules in one place (:mod:`workbench.data.contract`), read here and by the pandera schema of the
 pandas path alike.
 
-:func:`check_in_engine` returns None for what it does not handle (text sources, mappings that
-derive, recode, filter or unpivot, types it does not cast); the loader then takes the pandas
-path, which stays the reference.
+:func:`check_in_engine` returns None for what it does not handle (mappings that unpivot or give
+rows inline, expressions the engine would compute differently, see
+:mod:`workbench.data.engine_mapping`, types it does not cast); the loader then takes the pandas
+path, which stays the reference. A mapping's recodings, constants, expressions and filter run
+in the engine (:mod:`workbench.data.engine_mapping`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -46,7 +49,7 @@ _FLOATS = {"FLOAT", "DOUBLE"}
 _TIMES = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE", "TIMESTAMP WITH TIME ZONE"}
 # the nanosecond range pandas holds (pd.Timestamp.min / max), at DuckDB's microsecond precision
 _TS_MIN, _TS_MAX = "1677-09-21 00:12:43.145225", "2262-04-11 23:47:16.854775"
-_UNSUPPORTED_MAPPING = ("derive", "values", "constants", "where", "unpivot", "rows")
+_UNSUPPORTED_MAPPING = ("unpivot", "rows")
 
 
 def quote(name: str) -> str:
@@ -144,6 +147,7 @@ def _column_sql(name: str, src: str, kind: str, dtype: str, allowed) -> tuple[st
 def _targets(con, source: EngineSource, table: Table, mapping: TableMapping | None):
     """Contract (and extra) column -> (source column, duckdb type), or None when unsupported."""
     if mapping is not None and any(getattr(mapping, k) for k in _UNSUPPORTED_MAPPING):
+        log.info("%s: the mapping unpivots it or gives its rows inline: checked in pandas", source.file)
         return None
     import duckdb
 
@@ -155,9 +159,13 @@ def _targets(con, source: EngineSource, table: Table, mapping: TableMapping | No
     types = {r[0]: r[1] for r in described if r[0] != "__row"}
     # the mapping's renames, worked out on one row that holds each column's own name
     probe = pd.DataFrame([list(types)], columns=list(types), dtype=object)
-    renamed, matched = rename(probe, table, mapping, source.file)
+    names_only = dataclasses.replace(mapping, values={}) if mapping is not None else None
+    renamed, matched = rename(probe, table, names_only, source.file)
     targets = {dst: (renamed.at[0, dst], types[renamed.at[0, dst]]) for dst in renamed.columns}
-    if any(c not in targets for c in table.required):
+    added = set(mapping.derive) | set(mapping.constants) if mapping is not None else set()
+    if {"quantity", "unit_price"} <= set(targets) | added:
+        added |= set(table.derivable)
+    if any(c not in targets and c not in added for c in table.required):
         return None  # the pandas path raises the same fatal error, with the columns found
     return targets, matched
 
@@ -165,13 +173,22 @@ def _targets(con, source: EngineSource, table: Table, mapping: TableMapping | No
 def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMapping | None,
                     as_of: pd.Timestamp | None, parents: dict[str, Parent]) -> EngineResult | None:
     """Parse and check one table in the engine; None when it needs the pandas path."""
+    from workbench.data import engine_mapping
+
     found = _targets(con, source, table, mapping)
     if found is None:
         return None
     targets, matched = found
+    recoded = engine_mapping.recode_source(source.sql, targets, mapping)
+    if recoded is None:
+        return None
+    typing_sql, targets = recoded
+    added = engine_mapping.plan(table, mapping, set(targets))
+    if added is None:
+        return None
     extras = mapping.extra if mapping else {}
     typed, flags = ["r.__row"], []  # flags: (column, check, sql condition)
-    text = _text_columns(con, source, table.name, mapping)
+    text = _text_columns(con, typing_sql, source, table.name, mapping)
     if text is not None:
         text.prepare({n: (src, table.column(n).dtype if n in table.column_names else extras[n])
                       for n, (src, _) in targets.items()})
@@ -188,41 +205,59 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
         if sql[1] is not None:
             typed.append(f"{sql[1]} AS {quote('__bad_' + name)}")
             flags.append((name, "unreadable", quote("__bad_" + name)))
-    names = [c for c in table.column_names if c in targets] + [c for c in targets if c not in table.column_names]
     tag = table.name
+    typed_name = quote("__typed_" + tag)
+    parsed_name = quote("__parsed_" + tag) if added else typed_name
     # a text file's values are parsed once, into a table, not again by every query on the view
     kind = "VIEW" if text is None else "TABLE"
-    con.execute(f"DROP VIEW IF EXISTS {quote('__typed_' + tag)}")
-    con.execute(f"DROP TABLE IF EXISTS {quote('__typed_' + tag)}")
-    con.execute(f"CREATE TEMP {kind} {quote('__typed_' + tag)} AS "
-                f"SELECT {', '.join(typed)} FROM ({source.sql if text is None else text.relation()}) r")
-    flags += _rule_flags(table, names, targets, as_of, parents)
+    for name in {typed_name, parsed_name}:
+        con.execute(f"DROP VIEW IF EXISTS {name}")
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(f"CREATE TEMP {kind} {parsed_name} AS "
+                f"SELECT {', '.join(typed)} FROM ({typing_sql if text is None else text.relation()}) r")
+    excluded = 0
+    if added:
+        dtypes = {n: table.column(n).dtype if n in table.column_names else extras[n] for n in targets}
+        engine_mapping.check_on_sample(con, parsed_name, table, mapping, source.file, dtypes)
+        mapped = engine_mapping.mapped_sql(con, "__parsed_" + tag, table, added, [f"__bad_{n}" for n, _, _ in flags])
+        if mapped is None:
+            return None
+        filtered = " WHERE __keep" if added.where else ""
+        con.execute(f"CREATE TEMP VIEW {typed_name} AS SELECT * EXCLUDE (__keep) FROM ({mapped}){filtered}")
+        targets = {**targets, **{c: (None, "DERIVED") for c in added.added}}
+    present = set(targets)
+    names = [c for c in table.column_names if c in present] + [c for c in present if c not in table.column_names]
+    flags += _rule_flags(table, names, targets, as_of, parents, derived=set(added.added))
     refs = _references(table, names, parents)
     joins = "".join(
         f" LEFT JOIN (SELECT DISTINCT {quote(p.key)} AS k FROM {p.relation}) {quote('__p_' + ref)} "
         f"ON t.{quote(col)} = {quote('__p_' + ref)}.k" for ref, (col, p) in refs.items())
     found_refs = "".join(f", {quote('__p_' + ref)}.k AS {quote('__ref_' + ref)}" for ref in refs)
-    dup_select, dup_join = _duplicates(table, names, quote("__typed_" + tag))
-    body = f"SELECT t.*{found_refs}{dup_select} FROM {quote('__typed_' + tag)} t{joins}{dup_join}"
+    dup_select, dup_join = _duplicates(table, names, typed_name)
+    body = f"SELECT t.*{found_refs}{dup_select} FROM {typed_name} t{joins}{dup_join}"
     cols = ", ".join(f"coalesce({cond}, false) AS f{i}" for i, (_, _, cond) in enumerate(flags))
     where = " OR ".join(f"f{i}" for i in range(len(flags))) or "false"
     problems_table = quote("__problems_" + tag)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {problems_table} AS SELECT * FROM "
                 f"(SELECT __row{', ' + cols if cols else ''} FROM ({body}) t) WHERE {where}")
     read = con.execute(f"SELECT count(*) FROM ({source.sql})").fetchall()[0][0]
+    if added.where:
+        excluded = read - con.execute(f"SELECT count(*) FROM {typed_name}").fetchall()[0][0]
     flagged = con.execute(f"SELECT * FROM {problems_table} ORDER BY __row").df()
     rows_view, view = quote("__accepted_" + tag), quote(tag)
     # no rejected row (the usual case): the accepted rows are the typed rows, no anti-join to pay
     kept = f" WHERE __row NOT IN (SELECT __row FROM {problems_table})" if len(flagged) else ""
     con.execute(f"CREATE OR REPLACE VIEW {rows_view} AS SELECT __row, {', '.join(map(quote, names))} "
-                f"FROM {quote('__typed_' + tag)}{kept}")
+                f"FROM {typed_name}{kept}")
     con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(map(quote, names))} FROM {rows_view}")
     result = _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read,
-                      text.expected if text is not None else {})
-    result.view, result.rows_view, result.columns = view, rows_view, names
+                      text.expected if text is not None else {}, mapping.values if mapping else {})
+    result.view, result.rows_view, result.columns, result.excluded = view, rows_view, names, excluded
     if matched and mapping is not None:
         result.notes.append(f"{source.file}: {table.name} columns taken by their names: {', '.join(matched)}")
-    log.info("%s: checked in the engine: read %d, rejected %d", source.file, read, result.n_rejected)
+    result.notes.extend(source.raw_dialect.get("notes", []))
+    log.info("%s: checked in the engine: read %d, rejected %d, excluded %d", source.file, read,
+             result.n_rejected, excluded)
     return result
 
 
@@ -249,8 +284,11 @@ def _duplicates(table: Table, names: list[str], typed: str) -> tuple[str, str]:
     return ", CASE WHEN t.__row > __d.__first THEN 2 ELSE 1 END AS __dup", join
 
 
-def _rule_flags(table: Table, names, targets, as_of, parents) -> list[tuple[str, str, str]]:
-    """(column, check, condition) for every rule, named as the pandera schema names its checks."""
+def _rule_flags(table: Table, names, targets, as_of, parents, *, derived=frozenset()) -> list[tuple[str, str, str]]:
+    """(column, check, condition) for every rule, named as the pandera schema names its checks.
+
+    A `derived` column empty because one of its row's inputs was unreadable is not flagged again.
+    """
     flags = []
     key = [k for k in table.key if k in names]
     if len(table.key) > 1 and len(key) == len(table.key):
@@ -264,7 +302,8 @@ def _rule_flags(table: Table, names, targets, as_of, parents) -> list[tuple[str,
             continue
         c = quote(col.name)
         if not col.nullable:
-            bad = quote("__bad_" + col.name) if col.dtype not in ("string", "bool") else "false"
+            bad = (quote("__bad_" + col.name) if col.dtype not in ("string", "bool") or col.name in derived
+                   else "false")
             flags.append((col.name, "not_nullable", f"{c} IS NULL AND NOT {bad}"))
         if col.min is not None or col.max is not None:
             parts = [f"{c} < {col.min!r}" if col.min is not None else None,
@@ -289,7 +328,7 @@ def _rule_flags(table: Table, names, targets, as_of, parents) -> list[tuple[str,
     return flags
 
 
-def _text_columns(con, source: EngineSource, tag: str, mapping: TableMapping | None):
+def _text_columns(con, sql: str, source: EngineSource, tag: str, mapping: TableMapping | None):
     """The SQL parser of a text file's columns (None for typed sources)."""
     sep = source.raw_dialect.get("text")
     if sep is None:
@@ -300,15 +339,16 @@ def _text_columns(con, source: EngineSource, tag: str, mapping: TableMapping | N
     dialect = Dialect(decimal=mapping.decimal if mapping else None, decimal_hint="," if sep == ";" else None,
                       thousands=mapping.thousands if mapping else None,
                       date_format=mapping.date_format if mapping else None)
-    return TextColumns(con, source.sql, tag, dialect)
+    return TextColumns(con, sql, tag, dialect)
 
 
-def _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read, expected) -> EngineResult:
+def _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read, expected,
+             recodes) -> EngineResult:
     from workbench.data.engine_rejects import explain
 
     rejects, rejected_rows, n_rejected, dropped = explain(
         con, source, table, flagged, flags, targets, as_of,
-        {name: p.rejected_keys for name, p in parents.items()}, expected)
+        {name: p.rejected_keys for name, p in parents.items()}, expected, recodes)
     return EngineResult(table.name, source.file, "", "", names, rejects, rejected_rows, read, n_rejected,
                         rejected_key_values=dropped)
 

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.contract import DTYPES, Table
-from workbench.data.rules import PROBLEM_COLUMNS, _reasons, _rule, format_rejects
+from workbench.data.rules import PROBLEM_COLUMNS, _reasons, _rule, _show, format_rejects
 from workbench.data.sources import RawTable
+from workbench.data.transform import recode_text
 
 __all__ = ["explain", "arrow_to_contract"]
 
@@ -56,8 +57,12 @@ def _typed_rows(con, table: Table, rows: np.ndarray, dtypes: dict[str, str]) -> 
 
 
 def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as_of, rejected_keys,
-            expected_by: dict[str, str] | None = None):
-    """(rejects, rejected raw rows, rejected records, rejected key values) for the flagged rows."""
+            expected_by: dict[str, str] | None = None, recodes: dict[str, dict[str, str]] | None = None):
+    """(rejects, rejected raw rows, rejected records, rejected key values) for the flagged rows.
+
+    A problem's value is the file's value (recoded, when the mapping recodes it), or for a column the
+    mapping adds (constants, derive), the computed value.
+    """
     rows = flagged["__row"].to_numpy()
     dtypes = {n: (table.column(n).dtype if n in table.column_names else None) for n in targets}
     empty_raw = pd.DataFrame(columns=[c for c in _raw_columns(con, source)])
@@ -71,7 +76,12 @@ def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as
         hit = flagged.loc[flagged[f"f{i}"], "__row"].to_numpy()
         if not len(hit):
             continue
-        src = raw.loc[hit - 1, targets[column][0]]
+        if targets[column][0] is None:  # added by the mapping: the value computed
+            src = typed.loc[hit, column].map(_show)
+        else:
+            src = raw.loc[hit - 1, targets[column][0]]
+            if column in (recodes or {}):
+                src = recode_text(src, recodes[column])
         if check == "unreadable":
             expected = (expected_by or {}).get(column) or _expected(dtypes[column])
             parsed.append(pd.DataFrame({"__idx": hit, "column": column, "value": src.astype("str").to_numpy(),

@@ -3,9 +3,10 @@
 :func:`materialise` reads the file once, with ``read_csv`` (every value as text, the dialect the
 reference reader's sniffing decides: separator, quote, encoding, header) into one temporary
 table, each value as the reference reader gives it (spaces after a separator skipped, empty
-as missing), and the row number its ``rowid`` keeps. It declines (returns None, with a log
-line) what the reference reader (:mod:`workbench.data.text`) does better: encodings other
-than UTF-8, runs of whitespace as separator, duplicated or blank header names, ragged rows
+as missing), and the row number its ``rowid`` keeps; a file in another encoding (cp1252,
+latin-1, UTF-16...) is first copied as UTF-8 to a temporary file, deleted once read. It
+declines (returns None, with a log line) what the reference reader (:mod:`workbench.data.text`)
+does better: bytes that do not decode, runs of whitespace as separator, duplicated or blank header names, ragged rows
 (DuckDB's strict reading fails on them), blank lines and quoted fields spanning lines (records
 and lines no longer match one to one, so line numbers need the reference reader's count).
 
@@ -71,9 +72,9 @@ def _strip(expr: str) -> str:
 
 
 def materialise(con, relation: str, path: Path, *, sep=None, encoding=None, header=True, names=None,
-                skiprows=0, **_) -> tuple[str, str, int] | None:
+                skiprows=0, **_) -> tuple[str, str, int, list[str]] | None:
     """Read `path` into the temp table `relation`: (its SQL with ``__row``, separator, line of the first
-    record), or None to decline."""
+    record, notes), or None to decline. A file in another encoding is read from a UTF-8 copy."""
     import duckdb
 
     from workbench.data.sources import SourceError
@@ -83,8 +84,8 @@ def materialise(con, relation: str, path: Path, *, sep=None, encoding=None, head
         first = first_lines(path, scan.encoding, skiprows + 1)[-1]
     except (SourceError, LookupError, UnicodeDecodeError, OSError):
         return _decline(path, "its encoding needs the reference reader's message")
-    if scan.encoding not in ("utf-8-sig", "utf-8", "utf8") or not first.strip():
-        return _decline(path, f"encoding {scan.encoding}" if first.strip() else "no header line")
+    if not first.strip():
+        return _decline(path, "no header line")
     sep = sep or sniff_sep(first)
     columns = list(names) if names else header_names(first, sep) if header else None
     if sep == WHITESPACE or not columns:
@@ -96,19 +97,50 @@ def materialise(con, relation: str, path: Path, *, sep=None, encoding=None, head
     select = ", ".join(f"NULLIF(ltrim({_q(f'c{i}')}, ' '), '') AS {_q(c)}" for i, c in enumerate(columns))
     spec = "{" + ", ".join(f"{_lit(f'c{i}')}: 'VARCHAR'" for i in range(len(columns))) + "}"
     skip = skiprows + (1 if header else 0)
-    read = (f"read_csv({_lit(str(path.resolve()))}, delim={_lit(sep)}, quote='\"', escape='\"', "
+    utf8 = scan.encoding in ("utf-8-sig", "utf-8", "utf8")
+    copy = path if utf8 else _utf8_copy(path, scan.encoding)
+    if copy is None:
+        return _decline(path, f"not readable as {scan.encoding}")
+    read = (f"read_csv({_lit(str(copy.resolve()))}, delim={_lit(sep)}, quote='\"', escape='\"', "
             f"header=false, skip={skip}, columns={spec}, auto_detect=false, strict_mode=true, "
             "null_padding=false, encoding='utf-8')")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {select} FROM {read}")
     except duckdb.Error as exc:
         return _decline(path, str(exc).splitlines()[0])
+    finally:
+        if not utf8:
+            copy.unlink(missing_ok=True)
     n = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
     if scan.lines != skip + n:
         con.execute(f"DROP TABLE {relation}")
         return _decline(path, f"{scan.lines} lines for {n} records (blank lines or quoted line breaks)")
-    log.info("%s: read by DuckDB into one table (%d records, separator %r)", path.name, n, sep)
-    return f"SELECT *, rowid + 1 AS __row FROM {relation}", sep, skip + 1
+    log.info("%s: read by DuckDB into one table (%d records, separator %r, %s)", path.name, n, sep, scan.encoding)
+    if scan.note:
+        log.warning("%s", scan.note)
+    return f"SELECT *, rowid + 1 AS __row FROM {relation}", sep, skip + 1, [scan.note] if scan.note else []
+
+
+def _utf8_copy(path: Path, encoding: str) -> Path | None:
+    """The text of `path` (cp1252, latin-1, UTF-16...) as a temporary UTF-8 file DuckDB reads; None
+    when it does not decode (the reference reader then says where)."""
+    import shutil
+    import tempfile
+
+    from workbench.data.sources import _open_text
+
+    handle, name = tempfile.mkstemp(prefix="workbench-", suffix=".csv")
+    copy = Path(name)
+    try:
+        with _open_text(path, encoding) as src, open(handle, "w", encoding="utf-8", newline="") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+    except (UnicodeError, LookupError):
+        copy.unlink(missing_ok=True)
+        return None
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+    return copy
 
 
 def _decline(path: Path, why: str) -> None:

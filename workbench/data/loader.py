@@ -141,8 +141,8 @@ class Loader:
                 self._published.add(name)
                 self.rejected_keys[name] = result.rejected_key_values
             if result is None and "csv" in pending.engine.raw_dialect:
-                log.info("%s: read by DuckDB, but parsed in pandas: the mapping derives, recodes, filters or "
-                         "unpivots", pending.engine.file)
+                log.info("%s: read by DuckDB, but parsed in pandas (see the lines above for why)",
+                         pending.engine.file)
             if "csv" in pending.engine.raw_dialect:  # parsed into its typed table (or declined): not needed
                 con.execute(f"DROP TABLE IF EXISTS {quote('__csv_' + name)}")
         if result is None:
@@ -328,7 +328,7 @@ class Loader:
             read = materialise(con, quote(f"__csv_{pending.name}"), path, **options)
             if read is None:
                 return False
-            pending.engine.sql, dialect["text"], dialect["first_line"] = read
+            pending.engine.sql, dialect["text"], dialect["first_line"], dialect["notes"] = read
             return True
         if "frame" in dialect:
             import numpy as np

@@ -87,10 +87,15 @@ def rename(frame: pd.DataFrame, table: Table, mapping: TableMapping | None,
                                 f"{', '.join(available)}")
         out[extra] = frame[found]
     for col, recode in spec.values.items():
-        if col in out:  # recodings match the trimmed text: "Homme " is recoded as "Homme"
-            text = out[col].astype("str").str.strip().where(out[col].notna())
-            out[col] = text.map(lambda v, r=recode: r.get(v, v))
+        if col in out:
+            out[col] = recode_text(out[col], recode)
     return out, matched
+
+
+def recode_text(values: pd.Series, recode: dict[str, str]) -> pd.Series:
+    """Recoded raw values: the trimmed text looked up ("Homme " is recoded as "Homme"), else kept trimmed."""
+    text = values.astype("str").str.strip().where(values.notna())
+    return text.map(lambda v: recode.get(v, v))
 
 
 def _evaluate(expression: str, typed: pd.DataFrame, rows: pd.Series, where: str):

@@ -1,0 +1,237 @@
+"""A mapping's recodings, constants, expressions and filter, run in the engine.
+
+What :mod:`workbench.data.transform` does to a pandas frame (the reference), done to the engine's
+relations: ``values`` recodes the raw text before it is parsed (the trimmed value looked up, as the
+reference does), ``constants``, ``derive`` and the contract's derivable ``amount`` add typed columns
+after parsing, and ``where`` keeps the matching rows (a row with an unreadable value is kept, to be
+rejected: a filter never hides a problem). Expressions go through the one safe language
+(:meth:`workbench.data.expressions.Expression.to_ibis`), compiled to SQL by Ibis; nothing else runs.
+
+Before any of it runs on the table, the reference evaluates the same expressions on the first rows
+in pandas, so a mapping that cannot work (text times a number, a ``where`` that is no condition)
+fails with the reference's own message. What the two would compute differently declines to the
+reference path (the loader says so in its log): division and remainder (the reference gives
+infinity where the engine has no value), ``round`` and ``strip`` (rounding half to even, Unicode
+spaces), and results whose conversion to the column's type the reference does with its own text
+parser (a date computed from text, a number written as text).
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+
+from workbench.data.contract import Table
+from workbench.data.expressions import ExpressionError, parse_expression
+from workbench.data.mapping import TableMapping
+from workbench.data.parsing import coerce_derived
+
+__all__ = ["MappedColumns", "recode_sql", "plan"]
+
+log = logging.getLogger(__name__)
+
+#: What Python's str.strip() strips (the reference trims recoded values so).
+_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+          "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_TEXT_KINDS = {"VARCHAR"}
+_INT_KINDS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+#: Sample on which the reference evaluates the expressions first (for its errors).
+_SAMPLE = 1000
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def recode_sql(column: str, kind: str, recode: dict[str, str]) -> str | None:
+    """The recoded value of `column` as SQL: its trimmed text looked up in `recode`, else kept trimmed."""
+    if kind in _INT_KINDS:
+        text = f"CAST({_q(column)} AS VARCHAR)"
+    elif kind in _TEXT_KINDS:
+        text = _q(column)
+    else:
+        return None
+    trimmed = f"trim({text}, {_lit(_SPACE)})"
+    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in recode.items())
+    return f"CASE WHEN {text} IS NULL THEN NULL ELSE CASE {trimmed} {cases} ELSE {trimmed} END END"
+
+
+def recode_source(sql: str, targets: dict[str, tuple[str, str]], mapping: TableMapping | None):
+    """(source SQL with the recoded columns replaced, targets with their new kinds), or None to decline."""
+    if mapping is None or not mapping.values:
+        return sql, targets
+    replaced, targets = [], dict(targets)
+    for name, recode in mapping.values.items():
+        if name not in targets:
+            continue
+        src, kind = targets[name]
+        if sum(s == src for s, _ in targets.values()) > 1:
+            return None  # one file column feeding two contract columns, one of them recoded
+        expr = recode_sql(src, kind, recode)
+        if expr is None:
+            log.info("recoding %s: a %s column is recoded in pandas", name, kind)
+            return None
+        replaced.append(f"{expr} AS {_q(src)}")
+        targets[name] = (src, "VARCHAR")
+    if not replaced:
+        return sql, targets
+    return f"SELECT * REPLACE ({', '.join(replaced)}) FROM ({sql})", targets
+
+
+@dataclass
+class MappedColumns:
+    """Columns the mapping (or the contract's derivation) adds after parsing, and its filter."""
+
+    constants: dict[str, object]
+    derive: dict[str, str]
+    derivable: list[str]
+    where: str | None
+
+    @property
+    def added(self) -> list[str]:
+        return [*self.constants, *self.derive, *self.derivable]
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.where)
+
+
+def plan(table: Table, mapping: TableMapping | None, parsed: set[str]) -> MappedColumns | None:
+    """What the mapping adds to the parsed columns; None when the engine would compute it differently."""
+    constants = dict(mapping.constants) if mapping else {}
+    derive = dict(mapping.derive) if mapping else {}
+    if any(c not in table.column_names for c in [*constants, *derive]):
+        return None  # the reference says what is wrong
+    for col, text in derive.items():
+        try:
+            tree = parse_expression(text).tree
+        except ExpressionError:
+            return None  # the reference raises it, with where it comes from
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div | ast.Mod):
+                log.info("derive.%s: division and remainder are computed in pandas", col)
+                return None
+            if isinstance(node, ast.Call) and node.func.id in ("round", "strip"):
+                log.info("derive.%s: %s() is computed in pandas", col, node.func.id)
+                return None
+    where = mapping.where if mapping and mapping.where else None
+    if where is not None:
+        try:
+            tree = parse_expression(where).tree
+        except ExpressionError:
+            return None
+        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mod) or
+               isinstance(n, ast.Call) and n.func.id in ("round", "strip") for n in ast.walk(tree)):
+            log.info("where: division, remainder, round() and strip() are computed in pandas")
+            return None
+    have = parsed | set(constants) | set(derive)
+    derivable = [c for c in table.derivable if c not in have and {"quantity", "unit_price"} <= have]
+    return MappedColumns(constants, derive, derivable, where)
+
+
+def check_on_sample(con, relation: str, table: Table, mapping: TableMapping | None, file: str,
+                    dtypes: dict[str, str]) -> None:
+    """The reference's expressions on the first rows: its errors (MappingError) raised here, as it raises them."""
+    from workbench.data.engine_rejects import arrow_to_contract
+    from workbench.data.transform import apply_constants_and_derive, where_mask
+
+    arrow = con.sql(f"SELECT * FROM {relation} ORDER BY __row LIMIT {_SAMPLE}").to_arrow_table()
+    sample = arrow_to_contract(arrow, dtypes)
+    rows = sample.pop("__row").astype("int64")
+    sample = sample[[c for c in sample.columns if not c.startswith("__bad_")]]
+    typed = apply_constants_and_derive(sample, table, mapping, file, rows)
+    where_mask(typed, mapping, file, rows)
+
+
+def _round_even():
+    import ibis
+
+    @ibis.udf.scalar.builtin(name="round_even")
+    def round_even(x: float, n: int) -> float:  # noqa: ARG001 - DuckDB's own function
+        ...
+
+    return round_even
+
+
+def _coerce(value, dtype: str):
+    """The reference's coerce_derived for a value of the engine's type; None when it would differ."""
+    kind = value.type()
+    if dtype == "string":
+        if kind.is_string():
+            return value
+        if kind.is_integer():
+            return value.cast("string")
+        return None
+    if dtype == "float" and (kind.is_numeric() or kind.is_boolean()):
+        return value.cast("float64")
+    if dtype == "int":
+        if kind.is_integer() or kind.is_boolean():
+            return value.cast("int64")
+        if kind.is_numeric():  # the reference rounds half to even
+            return _round_even()(value.cast("float64"), 0).cast("int64")
+        return None
+    if dtype == "bool" and kind.is_boolean():
+        return value
+    return None  # dates: the reference parses the text of the value
+
+
+def _constant(value, column):
+    """A mapping constant as the reference makes it (coerce_derived), as an Ibis literal."""
+    import ibis
+
+    dtype = column.dtype
+    typed = coerce_derived(pd.Series([value], dtype=object), column, pd.RangeIndex(1)).iloc[0]
+    ibis_type = {"string": "string", "float": "float64", "int": "int64", "bool": "boolean",
+                 "date": "timestamp", "datetime": "timestamp"}[dtype]
+    if pd.isna(typed):
+        return ibis.null().cast(ibis_type)
+    if dtype in ("date", "datetime"):
+        return ibis.literal(pd.Timestamp(typed).to_pydatetime()).cast("timestamp")
+    if dtype == "float":
+        return ibis.literal(float(typed), type="float64")
+    if dtype == "int":
+        return ibis.literal(int(typed), type="int64")
+    if dtype == "bool":
+        return ibis.literal(bool(typed))
+    return ibis.literal(str(typed), type="string")
+
+
+def mapped_sql(con, relation: str, table: Table, columns: MappedColumns, bad: list[str]) -> str | None:
+    """SELECT of `relation` with the added columns, ``__bad_`` of each (any unreadable input) and
+    ``__keep`` (the filter); None when a result would be converted differently from the reference."""
+    import ibis
+
+    backend = ibis.duckdb.from_connection(con)
+    t = backend.table(relation)
+    any_bad = ibis.literal(False)
+    for b in bad:
+        any_bad = any_bad | t[b]
+    for col, value in columns.constants.items():
+        t = t.mutate(**{col: _constant(value, table.column(col))})
+    for col, text in columns.derive.items():
+        value = parse_expression(text).to_ibis(t, names={"row_number": t["__row"]})
+        coerced = _coerce(value, table.column(col).dtype)
+        if coerced is None:
+            log.info("derive.%s: a %s result for a %s column is converted in pandas", col, value.type(),
+                     table.column(col).dtype)
+            return None
+        t = t.mutate(**{col: coerced})
+    for col in columns.derivable:
+        t = t.mutate(**{col: _round_even()(t["quantity"].cast("float64") * t["unit_price"], 2)})
+    t = t.mutate(**{f"__bad_{c}": any_bad for c in columns.added})
+    keep = any_bad
+    if columns.where is not None:
+        value = parse_expression(columns.where).to_ibis(t, names={"row_number": t["__row"]})
+        if not value.type().is_boolean():
+            return None
+        keep = value.fill_null(False) | any_bad
+    t = t.mutate(__keep=keep)
+    return ibis.to_sql(t, dialect="duckdb")
+
+
