@@ -216,3 +216,22 @@ def test_composite_key_duplicates_match_the_pandas_path(tmp_path):
     contacts.to_parquet(tmp_path / "campaign_contacts.parquet")
     rejects = wb.load(tmp_path, as_of="2025-12-31").rejects
     assert sorted(rejects.loc[rejects["reason"].str.startswith("duplicate key"), "row"]) == [4, 5, 6, 7]
+
+
+def test_text_columns_of_a_typed_source_are_parsed_in_the_engine(tmp_path):
+    """A database or Parquet export that stores numbers, dates and yes/no as text."""
+    pd.DataFrame({
+        "customer_id": ["C1", "C2", "C3", "C4"],
+        "age": ["34", "(12)", "40-", "abc"],
+        "network_score": ["1,5", "1.234,5", "€ 3,25", None],
+        "newsletter_subscribed": ["oui", "x", "no", " yes "],
+        "first_contact_date": ["05/01/2024", "2024-02-30", "31/12/2023", ""],
+    }).to_parquet(tmp_path / "customers.parquet")
+    pd.DataFrame({
+        "order_id": ["O1", "O2", "O3"], "customer_id": ["C1", "C2", "C4"],
+        "order_date": ["2024-01-05", "2024-02-01T10:00:00+02:00", "2024-13-01"],
+        "amount": ["10.5", "1,234", "(3.5)"],
+    }).to_parquet(tmp_path / "orders.parquet")
+    crm = _same(tmp_path, as_of="2024-12-31")
+    _engine_checked(crm, "customers", "orders")
+    assert len(crm.rejects) > 0

@@ -187,16 +187,22 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
     if added is None:
         return None
     extras = mapping.extra if mapping else {}
+    dtypes = {n: table.column(n).dtype if n in table.column_names else extras[n] for n in targets}
     typed, flags = ["r.__row"], []  # flags: (column, check, sql condition)
     text = _text_columns(con, typing_sql, source, table.name, mapping)
+    # a text file: every column parsed from its text; a typed source: its text columns of numbers,
+    # dates or yes/no (a database or Parquet export that stores everything as text)
+    textual = set(targets) if text is not None else {
+        n for n, (_, kind) in targets.items() if kind == "VARCHAR" and dtypes[n] != "string"}
+    if text is None and textual:
+        text = _text_columns(con, typing_sql, source, table.name, mapping, typed=True)
     if text is not None:
-        text.prepare({n: (src, table.column(n).dtype if n in table.column_names else extras[n])
-                      for n, (src, _) in targets.items()})
+        text.prepare({n: (src, dtypes[n]) for n, (src, _) in targets.items() if n in textual})
     for name, (src, kind) in targets.items():
         column = table.column(name) if name in table.column_names else None
-        dtype = column.dtype if column else extras[name]
+        dtype = dtypes[name]
         allowed = column.allowed if column else None
-        sql = (text.column(name, src, dtype, allowed) if text is not None
+        sql = (text.column(name, src, dtype, allowed) if name in textual
                else _column_sql(name, src, kind, dtype, allowed))
         if sql is None:
             log.info("%s: column %s of type %s is checked in pandas", source.file, src, kind)
@@ -217,7 +223,6 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
                 f"SELECT {', '.join(typed)} FROM ({typing_sql if text is None else text.relation()}) r")
     excluded = 0
     if added:
-        dtypes = {n: table.column(n).dtype if n in table.column_names else extras[n] for n in targets}
         engine_mapping.check_on_sample(con, parsed_name, table, mapping, source.file, dtypes)
         mapped = engine_mapping.mapped_sql(con, "__parsed_" + tag, table, added, [f"__bad_{n}" for n, _, _ in flags])
         if mapped is None:
@@ -328,17 +333,19 @@ def _rule_flags(table: Table, names, targets, as_of, parents, *, derived=frozens
     return flags
 
 
-def _text_columns(con, sql: str, source: EngineSource, tag: str, mapping: TableMapping | None):
-    """The SQL parser of a text file's columns (None for typed sources)."""
+def _text_columns(con, sql: str, source: EngineSource, tag: str, mapping: TableMapping | None, *,
+                  typed: bool = False):
+    """The SQL parser of a text file's columns (None for typed sources, unless `typed`: then for the
+    text columns of a typed source, untrimmed as the reference reads typed sources)."""
     sep = source.raw_dialect.get("text")
-    if sep is None:
+    if sep is None and not typed:
         return None
     from workbench.data.engine_text import TextColumns
     from workbench.data.parsing import Dialect
 
     dialect = Dialect(decimal=mapping.decimal if mapping else None, decimal_hint="," if sep == ";" else None,
                       thousands=mapping.thousands if mapping else None,
-                      date_format=mapping.date_format if mapping else None)
+                      date_format=mapping.date_format if mapping else None, trim=not typed)
     return TextColumns(con, sql, tag, dialect)
 
 
