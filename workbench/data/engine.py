@@ -219,8 +219,12 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
     for name in {typed_name, parsed_name}:
         con.execute(f"DROP VIEW IF EXISTS {name}")
         con.execute(f"DROP TABLE IF EXISTS {name}")
+    # a view over a typed source carries each row as the file holds it (a struct, computed only for
+    # the flagged rows that select it): the reasons need no second read of the file
+    raw = kind == "VIEW" and typing_sql == source.sql
     con.execute(f"CREATE TEMP {kind} {parsed_name} AS "
-                f"SELECT {', '.join(typed)} FROM ({typing_sql if text is None else text.relation()}) r")
+                f"SELECT {', '.join(typed)}{', r AS __raw' if raw else ''} "
+                f"FROM ({typing_sql if text is None else text.relation()}) r")
     excluded = 0
     if added:
         engine_mapping.check_on_sample(con, parsed_name, table, mapping, source.file, dtypes)
@@ -239,16 +243,21 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
         f"ON t.{quote(col)} = {quote('__p_' + ref)}.k" for ref, (col, p) in refs.items())
     found_refs = "".join(f", {quote('__p_' + ref)}.k AS {quote('__ref_' + ref)}" for ref in refs)
     dup_select, dup_join = _duplicates(table, names, typed_name)
+    extra = [quote("__ref_" + ref) for ref in refs] + (["__dup"] if dup_select else [])
     body = f"SELECT t.*{found_refs}{dup_select} FROM {typed_name} t{joins}{dup_join}"
     cols = ", ".join(f"coalesce({cond}, false) AS f{i}" for i, (_, _, cond) in enumerate(flags))
     where = " OR ".join(f"f{i}" for i in range(len(flags))) or "false"
     problems_table = quote("__problems_" + tag)
+    # the flagged rows keep their typed values (and raw ones): the reasons are written from this table
     con.execute(f"CREATE OR REPLACE TEMP TABLE {problems_table} AS SELECT * FROM "
-                f"(SELECT __row{', ' + cols if cols else ''} FROM ({body}) t) WHERE {where}")
+                f"(SELECT t.*{f' EXCLUDE ({chr(44).join(extra)})' if extra else ''}{', ' + cols if cols else ''} "
+                f"FROM ({body}) t) WHERE {where}")
     read = con.execute(f"SELECT count(*) FROM ({source.sql})").fetchall()[0][0]
     if added.where:
         excluded = read - con.execute(f"SELECT count(*) FROM {typed_name}").fetchall()[0][0]
-    flagged = con.execute(f"SELECT * FROM {problems_table} ORDER BY __row").df()
+    flags_only = ", ".join(f"f{i}" for i in range(len(flags)))
+    flagged = con.execute(f"SELECT __row{', ' + flags_only if flags else ''} FROM {problems_table} "
+                          "ORDER BY __row").df()
     rows_view, view = quote("__accepted_" + tag), quote(tag)
     # no rejected row (the usual case): the accepted rows are the typed rows, no anti-join to pay
     kept = f" WHERE __row NOT IN (SELECT __row FROM {problems_table})" if len(flagged) else ""
@@ -256,7 +265,7 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
                 f"FROM {typed_name}{kept}")
     con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(map(quote, names))} FROM {rows_view}")
     result = _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read,
-                      text.expected if text is not None else {}, mapping.values if mapping else {})
+                      text.expected if text is not None else {}, mapping.values if mapping else {}, raw)
     result.view, result.rows_view, result.columns, result.excluded = view, rows_view, names, excluded
     if matched and mapping is not None:
         result.notes.append(f"{source.file}: {table.name} columns taken by their names: {', '.join(matched)}")
@@ -350,12 +359,12 @@ def _text_columns(con, sql: str, source: EngineSource, tag: str, mapping: TableM
 
 
 def _explain(con, source, table, flagged, flags, targets, names, as_of, parents, read, expected,
-             recodes) -> EngineResult:
+             recodes, raw) -> EngineResult:
     from workbench.data.engine_rejects import explain
 
     rejects, rejected_rows, n_rejected, dropped = explain(
         con, source, table, flagged, flags, targets, as_of,
-        {name: p.rejected_keys for name, p in parents.items()}, expected, recodes)
+        {name: p.rejected_keys for name, p in parents.items()}, expected, recodes, raw=raw)
     return EngineResult(table.name, source.file, "", "", names, rejects, rejected_rows, read, n_rejected,
                         rejected_key_values=dropped)
 

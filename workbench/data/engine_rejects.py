@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -28,13 +30,19 @@ def arrow_to_contract(arrow, dtypes: dict[str, str] | None = None) -> pd.DataFra
     return out
 
 
-def _raw_rows(con, source, rows: np.ndarray) -> pd.DataFrame:
-    """The flagged records as the pandas path reads them (index: record number - 1)."""
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _raw_rows(con, source, rows: np.ndarray, problems: str | None) -> pd.DataFrame:
+    """The flagged records as the pandas path reads them (index: record number - 1); from the
+    `problems` table when it holds them (``__raw``), else read again from the source."""
     if "frame" in source.raw_dialect:
         return source.raw_dialect["frame"].iloc[rows - 1]
     con.register("__flagged_rows", pd.DataFrame({"__row": rows}))
     try:
-        query = con.sql(f"SELECT * FROM ({source.sql}) WHERE __row IN (SELECT __row FROM __flagged_rows) "
+        query = con.sql(f"SELECT unnest(__raw) FROM {problems} ORDER BY __row" if problems else
+                        f"SELECT * FROM ({source.sql}) WHERE __row IN (SELECT __row FROM __flagged_rows) "
                         "ORDER BY __row")
         # as sources.read_raw reads them: a database through DuckDB's own pandas, a file through Arrow
         raw = query.df() if "attach" in source.raw_dialect else query.to_arrow_table().to_pandas()
@@ -44,20 +52,20 @@ def _raw_rows(con, source, rows: np.ndarray) -> pd.DataFrame:
     return raw
 
 
-def _typed_rows(con, table: Table, rows: np.ndarray, dtypes: dict[str, str]) -> pd.DataFrame:
-    con.register("__flagged_rows", pd.DataFrame({"__row": rows}))
-    try:
-        arrow = con.sql(f'SELECT * FROM "__typed_{table.name}" WHERE __row IN '
-                            "(SELECT __row FROM __flagged_rows) ORDER BY __row").to_arrow_table()
-    finally:
-        con.unregister("__flagged_rows")
+def _typed_rows(con, table: Table, dtypes: dict[str, str]) -> pd.DataFrame:
+    """The typed values of the flagged rows, which the problems table keeps."""
+    problems = f'"__problems_{table.name}"'
+    columns = [r[0] for r in con.execute(f"DESCRIBE {problems}").fetchall()
+               if r[0] != "__raw" and not re.fullmatch(r"f[0-9]+", r[0])]
+    arrow = con.sql(f"SELECT {', '.join(_q(c) for c in columns)} FROM {problems} ORDER BY __row").to_arrow_table()
     typed = arrow_to_contract(arrow, dtypes)
     typed.index = typed.pop("__row").to_numpy()
     return typed
 
 
 def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as_of, rejected_keys,
-            expected_by: dict[str, str] | None = None, recodes: dict[str, dict[str, str]] | None = None):
+            expected_by: dict[str, str] | None = None, recodes: dict[str, dict[str, str]] | None = None, *,
+            raw: bool = False):
     """(rejects, rejected raw rows, rejected records, rejected key values) for the flagged rows.
 
     A problem's value is the file's value (recoded, when the mapping recodes it), or for a column the
@@ -69,8 +77,8 @@ def explain(con, source, table: Table, flagged: pd.DataFrame, flags, targets, as
     if not len(rows):
         return (format_rejects(pd.DataFrame(columns=PROBLEM_COLUMNS), pd.Series(dtype="int64"), None,
                                table.name), empty_raw, 0, pd.Index([]))
-    raw = _raw_rows(con, source, rows)
-    typed = _typed_rows(con, table, rows, {k: v for k, v in dtypes.items() if v})
+    raw = _raw_rows(con, source, rows, f'"__problems_{table.name}"' if raw else None)
+    typed = _typed_rows(con, table, {k: v for k, v in dtypes.items() if v})
     parsed, ruled = [], []
     for i, (column, check, _) in enumerate(flags):
         hit = flagged.loc[flagged[f"f{i}"], "__row"].to_numpy()
@@ -129,8 +137,13 @@ def _expected(dtype: str) -> str:
 
 
 def _dropped_keys(con, table: Table, typed: pd.DataFrame, bad: np.ndarray) -> pd.Index:
+    """Keys of rejected rows that no accepted row has: what a child table's reference must not find.
+    Not worked out for a table no other refers to (order lines): nothing would read them."""
+    from workbench.data.contract import CONTRACT
+
     key = table.key[0] if len(table.key) == 1 and table.key[0] in typed else None
-    if key is None:
+    referenced = any(r.table == table.name for t in CONTRACT.values() for r in t.references)
+    if key is None or not referenced:
         return pd.Index([])
     values = typed.loc[bad, key].dropna().unique()
     if not len(values):
