@@ -14,7 +14,12 @@ import pandas as pd
 from workbench.notices import warn
 from workbench.rfm.core import NoPurchaseYet, RFMScorer, _as_ibis, rfm_table
 from workbench.rfm.grid import ScoringGrid
-from workbench.rfm.rfmcca import PotentialRules, association_rules, customer_profile
+from workbench.rfm.rfmcca import (
+    PotentialRules,
+    association_rules,
+    category_amounts,
+    customer_profile,
+)
 from workbench.rfm.segments import SegmentReport, SegmentRules
 
 __all__ = ["score", "RFMResult", "export", "EXPORT_COLUMNS"]
@@ -213,14 +218,22 @@ def not_in_master_note(n: int) -> str:
 def _add_rfmcca(table, orders, as_of, potential, min_support, rules=None):
     potential = potential or PotentialRules()
     notes = []
-    if "category" not in orders.columns:
-        rules = None
-        notes.append("orders have no category: no category profile nor association rules")
-    elif rules is None:
-        rules = association_rules(orders, as_of=as_of, min_support=min_support)
-    if "channel" not in orders.columns:
-        notes.append("orders have no channel: no channel profile")
-    profile = customer_profile(orders, as_of=as_of, rules=rules)
+    by_category = None
+    if "category" in orders.columns and not isinstance(orders, pd.DataFrame):
+        # one scan of the lines for the rules, the category profile and the affinities
+        by_category = category_amounts(orders, as_of=as_of).cache()
+    try:
+        if "category" not in orders.columns:
+            rules = None
+            notes.append("orders have no category: no category profile nor association rules")
+        elif rules is None:
+            rules = association_rules(orders, as_of=as_of, min_support=min_support, by_category=by_category)
+        if "channel" not in orders.columns:
+            notes.append("orders have no channel: no channel profile")
+        profile = customer_profile(orders, as_of=as_of, rules=rules, by_category=by_category)
+    finally:
+        if by_category is not None:
+            by_category.release()
     _add_by_customer(table, profile)
     table["potential_class"] = potential.classify(table)
     return table, rules, potential, notes

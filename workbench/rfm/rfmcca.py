@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["customer_profile", "association_rules", "PotentialRules", "POTENTIAL_CLASSES"]
+__all__ = ["customer_profile", "association_rules", "category_amounts", "PotentialRules", "POTENTIAL_CLASSES"]
 
 POTENTIAL_CLASSES = ("new", "inactive", "big", "cyclical", "occasional", "prospect")
 
@@ -33,13 +33,24 @@ def _lines(orders, as_of, extra=()):
     return purchase_lines(t.filter(t.order_date.cast("date") <= pd.Timestamp(as_of).date()))
 
 
-def _share_profile(t, dim: str):
+def _amounts_by(t, dim: str):
+    """Purchase amounts per customer and `dim` (lines without a `dim` left out), to the cent: the
+    dominant value must not depend on the engine's summation order when two values tie."""
+    t = t.filter(t[dim].notnull())
+    return t.group_by(["customer_id", dim]).aggregate(amount=t.amount.sum().round(2))
+
+
+def category_amounts(orders, *, as_of):
+    """Purchase amounts per customer and category up to `as_of` (an Ibis table): what the category
+    profile, the affinities and customer-level association rules all start from. Computed once and
+    kept by the engine (``.cache()``) it spares them a scan of the order lines each."""
+    return _amounts_by(_lines(orders, as_of, extra=("category",)), "category")
+
+
+def _share_profile(t, dim: str, per=None):
     import ibis
 
-    t = t.filter(t[dim].notnull())
-    # amounts to the cent (see rfm_expr): the dominant value must not depend on the engine's
-    # summation order when two values tie
-    per = t.group_by(["customer_id", dim]).aggregate(amount=t.amount.sum().round(2))
+    per = _amounts_by(t, dim) if per is None else per
     whole = ibis.window(group_by="customer_id")
     ranked = ibis.window(group_by="customer_id", order_by=[ibis.desc("amount"), dim])
     per = per.mutate(p=per.amount / per.amount.sum().over(whole), rn=ibis.row_number().over(ranked))
@@ -62,7 +73,7 @@ def _rhythm(t):
     return agg.mutate(gap_cv=agg.gap_std / agg.gap_mean).drop("gap_std")
 
 
-def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None, by_category=None) -> pd.DataFrame:
     """One row per purchaser: category and channel profile, purchase rhythm, suggested category.
 
     Parameters
@@ -75,14 +86,17 @@ def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None) -> pd.
         Output of :func:`association_rules` at customer level: adds ``affinity_category`` (the
         not-yet-bought category of highest lift from one the customer buys, lift > 1) and
         ``affinity_lift``.
+    by_category
+        :func:`category_amounts` of the same orders and `as_of`, when already computed (cached).
     """
     dims = [d for d in ("category", "channel") if d in orders.columns]
     t = _lines(orders, as_of, extra=dims)
+    per = {"category": by_category} if by_category is not None and "category" in dims else {}
     # one query per part, joined here on one row per customer: joined in the engine, the four
     # parts' hash tables and windows were alive at once (+400 MB on the 11.2M-line demo), slower
-    parts = [_rhythm(t), *(_share_profile(t, dim) for dim in dims)]
+    parts = [_rhythm(t), *(_share_profile(t, dim, per.get(dim)) for dim in dims)]
     if rules is not None and "category" in dims and len(rules):
-        parts.append(_affinity(t, rules))
+        parts.append(_affinity(t, rules, per.get("category")))
     df = None
     for part in parts:
         part = part.to_pandas()
@@ -93,7 +107,7 @@ def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None) -> pd.
     return df.sort_values("customer_id").reset_index(drop=True)
 
 
-def _affinity(t, rules: pd.DataFrame):
+def _affinity(t, rules: pd.DataFrame, by_category=None):
     """Per customer, the consequent of the applicable rule of highest lift (ties: consequent A-Z).
 
     One flag per category the rules name (did the customer buy it?), then the rules tried in
@@ -109,7 +123,8 @@ def _affinity(t, rules: pd.DataFrame):
             affinity_category=ibis.null("string"), affinity_lift=ibis.null("float64"))
     names = list(dict.fromkeys([*r["antecedent"], *r["consequent"]]))
     has = {c: f"_has_{i}" for i, c in enumerate(names)}
-    lines = t.filter(t.category.notnull())
+    # whether a customer bought a category: from the lines, or from their amounts per category
+    lines = t.filter(t.category.notnull()) if by_category is None else by_category
     flags = lines.group_by("customer_id").aggregate(
         **{has[c]: (lines.category == c).any() for c in names})
     applies = [flags[has[a]] & ~flags[has[c]] for a, c in zip(r["antecedent"], r["consequent"], strict=True)]
@@ -119,7 +134,7 @@ def _affinity(t, rules: pd.DataFrame):
 
 
 def association_rules(orders, *, as_of, item: str = "category", level: str = "customer",
-                      min_support: float = 0.01, min_confidence: float = 0.0) -> pd.DataFrame:
+                      min_support: float = 0.01, min_confidence: float = 0.0, by_category=None) -> pd.DataFrame:
     """Rules X -> Y between single items (categories by default), computed in the engine.
 
     A basket is a customer (``level="customer"``: everything bought up to `as_of`) or an order
@@ -128,16 +143,21 @@ def association_rules(orders, *, as_of, item: str = "category", level: str = "cu
 
     Returns one row per rule with support >= `min_support` and confidence >= `min_confidence`,
     highest lift first: antecedent, consequent, baskets (with both), antecedent_support,
-    consequent_support, support, confidence, lift.
+    consequent_support, support, confidence, lift. `by_category`: :func:`category_amounts` of the
+    same orders and `as_of`, already computed: its (customer, category) pairs are the baskets of
+    customer-level rules between categories.
     """
     if level not in ("customer", "order"):
         raise ValueError(f"level={level!r}: use 'customer' (what a customer ever bought) or 'order'")
     if item not in orders.columns:
         raise ValueError(f"orders has no {item!r} column: association rules need one "
                          "(map it in the mapping file)")
-    t = _lines(orders, as_of, extra=(item,))
-    key = "customer_id" if level == "customer" else "order_id"
-    b = t.filter(t[item].notnull()).select(basket=t[key], item=t[item]).distinct()
+    if by_category is not None and item == "category" and level == "customer":
+        b = by_category.select(basket=by_category.customer_id, item=by_category.category)
+    else:
+        t = _lines(orders, as_of, extra=(item,))
+        key = "customer_id" if level == "customer" else "order_id"
+        b = t.filter(t[item].notnull()).select(basket=t[key], item=t[item]).distinct()
     n = int(b.basket.nunique().to_pyarrow().as_py())
     items = b.group_by("item").aggregate(n=b.count()).to_pandas().set_index("item")["n"]
     b2 = b.view()
