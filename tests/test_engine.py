@@ -235,3 +235,54 @@ def test_text_columns_of_a_typed_source_are_parsed_in_the_engine(tmp_path):
     crm = _same(tmp_path, as_of="2024-12-31")
     _engine_checked(crm, "customers", "orders")
     assert len(crm.rejects) > 0
+
+
+_ORDERS_CSV = "order_id,customer_id,order_date,amount,quantity,unit_price\nO1,C1,2024-01-05,5,1,2\nO2,C2,2024-01-06,6,1,2.675\n"
+_CUSTOMERS_CSV = ("customer_id,kind,name,birth_date\nC1,person,Straße,2000-01-15\nC2,person,ﬁx İSTANBUL,\n"
+                  "C3,company,2001-02-03,1999-12-31\n")
+
+
+@pytest.mark.parametrize("table, spec", [
+    ("orders", "columns: {unit_price: unit_price}\n    derive: {unit_price: unit_price * 2}"),  # replaces a number
+    ("orders", "constants: {unit_price: 3}"),
+    ("orders", "derive: {amount: quantity * unit_price}"),
+    ("customers", "derive: {sector: upper(name)}"),  # Unicode case mappings (ß -> SS)
+    ("customers", "derive: {sector: lower(name)}"),
+    ("customers", "derive: {newsletter_subscribed: \"birth_date in ['2000-01-15']\"}"),  # a date is no text
+    ("customers", "where: customer_id != 1"),  # text against a number: false, not an error
+    ("customers", "derive: {newsletter_subscribed: name == True}"),
+    ("customers", "derive: {age: year(name)}"),  # year() of text that reads as a date
+    ("customers", "where: knd == 'person'"),  # the reference's message, naming the columns
+])
+def test_mapping_expressions_give_the_reference_results_whatever_the_types(tmp_path, table, spec):
+    """Found by review: each of these raised in the engine or gave another value than the reference."""
+    (tmp_path / "orders.csv").write_text(_ORDERS_CSV)
+    (tmp_path / "customers.csv").write_text(_CUSTOMERS_CSV)
+    pd.read_csv(tmp_path / "customers.csv", dtype=str).to_parquet(tmp_path / "people.parquet")
+    for file in (f"{table}.csv", "people.parquet" if table == "customers" else f"{table}.csv"):
+        mapping = tmp_path / "m.yml"
+        mapping.write_text(f"tables:\n  {table}:\n    file: {file}\n    {spec}\n")
+        try:
+            _same(tmp_path, mapping=mapping, as_of="2025-12-31").load_all()
+        except Exception as exc:  # noqa: BLE001 - then both paths raise the same error
+            with pytest.raises(type(exc)) as engine:
+                wb.load(tmp_path, mapping=mapping, as_of="2025-12-31").load_all()
+            assert str(engine.value) == str(exc)
+
+
+def test_derived_amount_rounds_as_numpy_does(tmp_path):
+    rng = np.random.default_rng(3)
+    q, p = rng.integers(-20, 50, 3000), np.round(rng.uniform(0, 300, 3000), 3)
+    pd.DataFrame({"order_id": [f"O{i}" for i in range(3000)], "customer_id": "C1", "order_date": "2024-01-01",
+                  "quantity": q, "unit_price": p}).to_csv(tmp_path / "orders.csv", index=False)
+    crm = _same(tmp_path, as_of="2025-12-31")
+    _engine_checked(crm, "orders")
+    assert crm["orders"]["amount"].tolist() == np.round(q * p, 2).tolist()
+
+
+@pytest.mark.parametrize("column", ["r", "R", "__source_row"])
+def test_typed_source_columns_named_like_the_engines_aliases(tmp_path, column):
+    pd.DataFrame({"customer_id": ["C1", "C2"], "kind": ["robot", "person"], column: [1, 2]}).to_parquet(
+        tmp_path / "customers.parquet")
+    crm = _same(tmp_path, as_of="2025-12-31")
+    assert len(crm.rejects) == 1

@@ -221,14 +221,18 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
         con.execute(f"DROP TABLE IF EXISTS {name}")
     # a view over a typed source carries each row as the file holds it (a struct, computed only for
     # the flagged rows that select it): the reasons need no second read of the file
-    raw = kind == "VIEW" and typing_sql == source.sql
+    raw = kind == "VIEW" and typing_sql == source.sql and "__source_row" not in {
+        r[0].lower() for r in con.execute(f"DESCRIBE SELECT * FROM ({source.sql})").fetchall()}
+    relation = typing_sql if text is None else text.relation()
+    if raw:  # (a row alias, not "r": a column of that name would be taken instead)
+        relation = f"SELECT __source_row.*, __source_row AS __raw FROM ({relation}) __source_row"
     con.execute(f"CREATE TEMP {kind} {parsed_name} AS "
-                f"SELECT {', '.join(typed)}{', r AS __raw' if raw else ''} "
-                f"FROM ({typing_sql if text is None else text.relation()}) r")
+                f"SELECT {', '.join(typed)}{', r.__raw' if raw else ''} FROM ({relation}) r")
     excluded = 0
     if added:
-        engine_mapping.check_on_sample(con, parsed_name, table, mapping, source.file, dtypes)
-        mapped = engine_mapping.mapped_sql(con, "__parsed_" + tag, table, added, [f"__bad_{n}" for n, _, _ in flags])
+        reference = engine_mapping.reference_sample(con, parsed_name, table, mapping, source.file, dtypes)
+        mapped = engine_mapping.mapped_sql(con, "__parsed_" + tag, table, added, [f"__bad_{n}" for n, _, _ in flags],
+                                           reference=reference, dtypes=dtypes)
         if mapped is None:
             return None
         filtered = " WHERE __keep" if added.where else ""

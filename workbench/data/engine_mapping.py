@@ -102,51 +102,61 @@ class MappedColumns:
         return bool(self.added or self.where)
 
 
+#: Functions whose engine result differs from the reference's: rounding half to even on the decimal
+#: value, Unicode spaces, and Unicode's full case mappings (ß -> SS).
+_DECLINED_FUNCTIONS = ("round", "strip", "lower", "upper")
+
+
+def _declined(text: str) -> str | None:
+    """Why the engine would compute expression `text` differently from the reference (None: it would not)."""
+    try:
+        tree = parse_expression(text).tree
+    except ExpressionError:
+        return "it is not a valid expression"  # the reference raises it, with where it comes from
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div | ast.Mod):
+            return "division and remainder are computed in pandas"
+        if isinstance(node, ast.Call) and node.func.id in _DECLINED_FUNCTIONS:
+            return f"{node.func.id}() is computed in pandas"
+    return None
+
+
 def plan(table: Table, mapping: TableMapping | None, parsed: set[str]) -> MappedColumns | None:
     """What the mapping adds to the parsed columns; None when the engine would compute it differently."""
     constants = dict(mapping.constants) if mapping else {}
     derive = dict(mapping.derive) if mapping else {}
     if any(c not in table.column_names for c in [*constants, *derive]):
         return None  # the reference says what is wrong
-    for col, text in derive.items():
-        try:
-            tree = parse_expression(text).tree
-        except ExpressionError:
-            return None  # the reference raises it, with where it comes from
-        for node in ast.walk(tree):
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div | ast.Mod):
-                log.info("derive.%s: division and remainder are computed in pandas", col)
-                return None
-            if isinstance(node, ast.Call) and node.func.id in ("round", "strip"):
-                log.info("derive.%s: %s() is computed in pandas", col, node.func.id)
-                return None
     where = mapping.where if mapping and mapping.where else None
-    if where is not None:
-        try:
-            tree = parse_expression(where).tree
-        except ExpressionError:
-            return None
-        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div | ast.Mod) or
-               isinstance(n, ast.Call) and n.func.id in ("round", "strip") for n in ast.walk(tree)):
-            log.info("where: division, remainder, round() and strip() are computed in pandas")
+    for key, text in [*((f"derive.{c}", t) for c, t in derive.items()), *([("where", where)] if where else [])]:
+        why = _declined(text)
+        if why is not None:
+            log.info("%s: %s", key, why)
             return None
     have = parsed | set(constants) | set(derive)
     derivable = [c for c in table.derivable if c not in have and {"quantity", "unit_price"} <= have]
     return MappedColumns(constants, derive, derivable, where)
 
 
-def check_on_sample(con, relation: str, table: Table, mapping: TableMapping | None, file: str,
-                    dtypes: dict[str, str]) -> None:
-    """The reference's expressions on the first rows: its errors (MappingError) raised here, as it raises them."""
+def reference_sample(con, relation: str, table: Table, mapping: TableMapping | None, file: str,
+                     dtypes: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
+    """The reference's constants, expressions and filter on the first rows of `relation`: its errors
+    (MappingError...) raised here as it raises them, else (the typed rows with what it adds, its filter)."""
     from workbench.data.engine_rejects import arrow_to_contract
     from workbench.data.transform import apply_constants_and_derive, where_mask
 
-    arrow = con.sql(f"SELECT * FROM {relation} ORDER BY __row LIMIT {_SAMPLE}").to_arrow_table()
+    arrow = con.sql(f"SELECT * EXCLUDE (__raw) FROM {relation} ORDER BY __row LIMIT {_SAMPLE}"
+                    if "__raw" in _columns(con, relation) else
+                    f"SELECT * FROM {relation} ORDER BY __row LIMIT {_SAMPLE}").to_arrow_table()
     sample = arrow_to_contract(arrow, dtypes)
     rows = sample.pop("__row").astype("int64")
     sample = sample[[c for c in sample.columns if not c.startswith("__bad_")]]
     typed = apply_constants_and_derive(sample, table, mapping, file, rows)
-    where_mask(typed, mapping, file, rows)
+    return typed, where_mask(typed, mapping, file, rows)
+
+
+def _columns(con, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()]
 
 
 def _round_even():
@@ -202,36 +212,84 @@ def _constant(value, column):
     return ibis.literal(str(typed), type="string")
 
 
-def mapped_sql(con, relation: str, table: Table, columns: MappedColumns, bad: list[str]) -> str | None:
-    """SELECT of `relation` with the added columns, ``__bad_`` of each (any unreadable input) and
-    ``__keep`` (the filter); None when a result would be converted differently from the reference."""
+def _build(t, table: Table, columns: MappedColumns, bad: list[str]):
+    """`t` with the added columns, their ``__bad_`` flags, ``__where`` and ``__keep``; None when the
+    engine would convert a result differently, or cannot type an expression the reference evaluates
+    (text compared with a number, year() of text...)."""
     import ibis
 
-    backend = ibis.duckdb.from_connection(con)
-    t = backend.table(relation)
-    any_bad = ibis.literal(False)
-    for b in bad:
-        any_bad = any_bad | t[b]
-    for col, value in columns.constants.items():
-        t = t.mutate(**{col: _constant(value, table.column(col))})
-    for col, text in columns.derive.items():
-        value = parse_expression(text).to_ibis(t, names={"row_number": t["__row"]})
-        coerced = _coerce(value, table.column(col).dtype)
-        if coerced is None:
-            log.info("derive.%s: a %s result for a %s column is converted in pandas", col, value.type(),
-                     table.column(col).dtype)
-            return None
-        t = t.mutate(**{col: coerced})
-    for col in columns.derivable:
-        t = t.mutate(**{col: _round_even()(t["quantity"].cast("float64") * t["unit_price"], 2)})
-    t = t.mutate(**{f"__bad_{c}": any_bad for c in columns.added})
-    keep = any_bad
+    def any_bad(t):  # any unreadable input of the row (the columns stay through every mutate)
+        out = ibis.literal(False)
+        for b in bad:
+            out = out | t[b]
+        return out
+
+    try:
+        for col, value in columns.constants.items():
+            t = t.mutate(**{col: _constant(value, table.column(col))})
+        for col, text in columns.derive.items():
+            value = parse_expression(text).to_ibis(t, names={"row_number": t["__row"]})
+            coerced = _coerce(value, table.column(col).dtype)
+            if coerced is None:
+                log.info("derive.%s: a %s result for a %s column is converted in pandas", col, value.type(),
+                         table.column(col).dtype)
+                return None
+            t = t.mutate(**{col: coerced})
+        for col in columns.derivable:  # numpy's round(x, 2): x * 100 rounded half to even, / 100
+            product = t["quantity"].cast("float64") * t["unit_price"].cast("float64")
+            t = t.mutate(**{col: _round_even()(product * 100.0, 0) / 100.0})
+        t = t.mutate(**{f"__bad_{c}": any_bad(t) for c in columns.added})
+        where = ibis.literal(True)
+        if columns.where is not None:
+            where = parse_expression(columns.where).to_ibis(t, names={"row_number": t["__row"]})
+            if not where.type().is_boolean():
+                return None
+            where = where.fill_null(False)
+        t = t.mutate(__where=where)
+        return t.mutate(__keep=t["__where"] | any_bad(t))
+    except (ibis.common.exceptions.IbisError, AttributeError, TypeError, ValueError) as exc:
+        log.info("the mapping's expressions are evaluated in pandas: %s", str(exc).splitlines()[0][:200])
+        return None
+
+
+def _disagree(engine: pd.DataFrame, typed: pd.DataFrame, where: pd.Series, columns: MappedColumns) -> str | None:
+    """The first added column (or the filter) whose engine values differ from the reference's on the sample."""
+    pairs = [(c, engine[c], typed[c]) for c in columns.added]
     if columns.where is not None:
-        value = parse_expression(columns.where).to_ibis(t, names={"row_number": t["__row"]})
-        if not value.type().is_boolean():
-            return None
-        keep = value.fill_null(False) | any_bad
-    t = t.mutate(__keep=keep)
-    return ibis.to_sql(t, dialect="duckdb")
+        pairs.append(("where", engine["__where"], where))
+    for name, got, want in pairs:
+        got, want = got.reset_index(drop=True).astype(object), want.reset_index(drop=True).astype(object)
+        same = (got == want).fillna(False).astype(bool) | (got.isna() & want.isna())
+        if not same.all():
+            return name
+    return None
 
 
+def mapped_sql(con, relation: str, table: Table, columns: MappedColumns, bad: list[str], *,
+               reference: tuple[pd.DataFrame, pd.Series], dtypes: dict[str, str]) -> str | None:
+    """SELECT of `relation` with the added columns, ``__bad_`` of each (any unreadable input) and
+    ``__keep`` (the filter); None when the engine would compute something differently from the
+    `reference` (the reference's result on the first rows, :func:`reference_sample`)."""
+    import ibis
+
+    from workbench.data.engine_rejects import arrow_to_contract
+
+    backend = ibis.duckdb.from_connection(con)
+    whole = _build(backend.table(relation), table, columns, bad)
+    if whole is None:
+        return None
+    sample = f"__sample_{relation}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(sample)} AS SELECT * FROM {_q(relation)} ORDER BY __row "
+                f"LIMIT {_SAMPLE}")
+    on_sample = _build(backend.table(sample), table, columns, bad)
+    if on_sample is None:
+        return None
+    added = {c: table.column(c).dtype for c in columns.added}
+    engine = arrow_to_contract(on_sample.select(*columns.added, "__where", "__row").order_by("__row").to_pyarrow(),
+                               {**dtypes, **added})
+    differs = _disagree(engine, *reference, columns)
+    if differs is not None:
+        log.info("%s: the engine's values differ from the reference's on the first rows: computed in pandas",
+                 differs)
+        return None
+    return ibis.to_sql(whole.drop("__where"), dialect="duckdb")
