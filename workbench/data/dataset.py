@@ -11,9 +11,13 @@
 it (``crm["orders"]``, ``crm.table("orders")``), after the tables it refers to (its parents,
 for the reference checks), so RFM scoring reads orders, customers and products only. The
 views over every table (``crm.quality``, ``crm.rejects``, ``crm.ok``) load the rest then.
-Typed sources (Parquet, DuckDB, the demo) are checked inside the engine
-(:mod:`workbench.data.engine`); text and Excel files, and mappings that derive, recode,
-filter or unpivot, take the pandas path (:mod:`workbench.data.validation`).
+Parquet, DuckDB, PostgreSQL, the demo and text files (CSV, any encoding) are read and checked
+inside the engine (:mod:`workbench.data.engine`), with a mapping's recodings, constants,
+expressions and filter (:mod:`workbench.data.engine_mapping`). Excel sheets, mappings that
+unpivot or give rows inline, text files the engine cannot number line by line (blank lines,
+quoted line breaks, ragged rows, whitespace separators) and the few expressions the engine
+would compute differently take the pandas path (:mod:`workbench.data.validation`), the
+reference both are tested against; a log line says which and why.
 """
 
 from __future__ import annotations

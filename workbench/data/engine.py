@@ -290,15 +290,19 @@ def _duplicates(table: Table, names: list[str], typed: str) -> tuple[str, str]:
     What ``row_number() OVER (PARTITION BY key ORDER BY __row)`` says, without its cost: the
     window held every row with all its columns (11M order lines: seconds and gigabytes), while
     a grouping of the key alone finds the (usually no) repeated keys and their first row, and
-    only the rows of those keys are marked. NULL keys group together, as in the window.
+    only the rows of those keys are marked. The grouping is of the keys' 64-bit hashes first
+    (a quarter less memory than text keys: the peak of loading 11M order lines), then of the
+    keys themselves among the rows whose hash repeats, so a collision marks nothing. NULL keys
+    group together, as in the window.
     """
     key = [k for k in table.key if k in names]
     if not table.key or len(key) < len(table.key):
         return "", ""
     cols = ", ".join(quote(k) for k in key)
     on = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM __d.{quote(k)}" for k in key)
-    join = (f" LEFT JOIN (SELECT {cols}, min(__row) AS __first FROM {typed} GROUP BY {cols} "
-            f"HAVING count(*) > 1) __d ON {on}")
+    repeated = f"(SELECT hash({cols}) AS h FROM {typed} GROUP BY h HAVING count(*) > 1)"
+    join = (f" LEFT JOIN (SELECT {cols}, min(__row) AS __first FROM {typed} WHERE hash({cols}) IN {repeated} "
+            f"GROUP BY {cols} HAVING count(*) > 1) __d ON {on}")
     return ", CASE WHEN t.__row > __d.__first THEN 2 ELSE 1 END AS __dup", join
 
 

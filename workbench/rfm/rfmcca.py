@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.rfm.core import add_by_customer
+
 __all__ = ["customer_profile", "association_rules", "category_amounts", "PotentialRules", "POTENTIAL_CLASSES"]
 
 POTENTIAL_CLASSES = ("new", "inactive", "big", "cyclical", "occasional", "prospect")
@@ -98,10 +100,14 @@ def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None, by_cat
     if rules is not None and "category" in dims and len(rules):
         parts.append(_affinity(t, rules, per.get("category")))
     df = None
-    for part in parts:
+    for part in parts:  # left joins on one row per customer, column by column (no copy of df)
         part = part.to_pandas()
         part["customer_id"] = part["customer_id"].astype("str")
-        df = part if df is None else df.merge(part, on="customer_id", how="left")
+        if df is None:
+            df = part
+        else:
+            add_by_customer(df, part)
+        del part
     for col in ("purchase_days", *(f"n_{d}" for d in dims)):
         df[col] = df[col].astype("Int64")
     return df.sort_values("customer_id").reset_index(drop=True)
