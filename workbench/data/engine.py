@@ -238,8 +238,7 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
         filtered = " WHERE __keep" if added.where else ""
         con.execute(f"CREATE TEMP VIEW {typed_name} AS SELECT * EXCLUDE (__keep) FROM ({mapped}){filtered}")
         targets = {**targets, **{c: (None, "DERIVED") for c in added.added}}
-    present = set(targets)
-    names = [c for c in table.column_names if c in present] + [c for c in present if c not in table.column_names]
+    names = [c for c in table.column_names if c in targets] + [c for c in targets if c not in table.column_names]
     flags += _rule_flags(table, names, targets, as_of, parents, derived=set(added.added))
     refs = _references(table, names, parents)
     joins = "".join(
@@ -253,9 +252,9 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
     where = " OR ".join(f"f{i}" for i in range(len(flags))) or "false"
     problems_table = quote("__problems_" + tag)
     # the flagged rows keep their typed values (and raw ones): the reasons are written from this table
+    exclude = f" EXCLUDE ({', '.join(extra)})" if extra else ""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {problems_table} AS SELECT * FROM "
-                f"(SELECT t.*{f' EXCLUDE ({chr(44).join(extra)})' if extra else ''}{', ' + cols if cols else ''} "
-                f"FROM ({body}) t) WHERE {where}")
+                f"(SELECT t.*{exclude}{', ' + cols if cols else ''} FROM ({body}) t) WHERE {where}")
     read = con.execute(f"SELECT count(*) FROM ({source.sql})").fetchall()[0][0]
     if added.where:
         excluded = read - con.execute(f"SELECT count(*) FROM {typed_name}").fetchall()[0][0]

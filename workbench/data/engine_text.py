@@ -6,9 +6,10 @@ table, each value as the reference reader gives it (spaces after a separator ski
 as missing), and the row number its ``rowid`` keeps; a file in another encoding (cp1252,
 latin-1, UTF-16...) is first copied as UTF-8 to a temporary file, deleted once read. It
 declines (returns None, with a log line) what the reference reader (:mod:`workbench.data.text`)
-does better: bytes that do not decode, runs of whitespace as separator, duplicated or blank header names, ragged rows
-(DuckDB's strict reading fails on them), blank lines and quoted fields spanning lines (records
-and lines no longer match one to one, so line numbers need the reference reader's count).
+does better: bytes that do not decode, runs of whitespace as separator, duplicated or blank
+header names, ragged rows (DuckDB's strict reading fails on them), blank lines and quoted fields
+spanning lines (records and lines no longer match one to one, so line numbers need the
+reference reader's count).
 
 :class:`TextColumns` writes the parsing rules of :mod:`workbench.data.parsing` as SQL:
 numbers (currency signs and spaces removed, strict decimal comma or point with grouping,
