@@ -286,3 +286,16 @@ def test_typed_source_columns_named_like_the_engines_aliases(tmp_path, column):
         tmp_path / "customers.parquet")
     crm = _same(tmp_path, as_of="2025-12-31")
     assert len(crm.rejects) == 1
+
+
+def test_rejected_parquet_rows_keep_their_nullable_types(tmp_path):
+    """The raw rejected rows, as pd.read_parquet reads the file (found by review: Int64 and boolean
+    with missing values came back as float and object)."""
+    pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "kind": ["robot", "person", "person"],
+                  "age": pd.array([30, None, 200], dtype="Int64"),
+                  "newsletter_subscribed": pd.array([True, None, False], dtype="boolean"),
+                  "network_score": [1.0, None, -2.0]}).to_parquet(tmp_path / "customers.parquet")
+    crm = wb.load(tmp_path, as_of="2025-12-31")
+    reference = wb.load(tmp_path, as_of="2025-12-31", engine=False)
+    pd.testing.assert_frame_equal(crm.rejected_rows["customers"], reference.rejected_rows["customers"])
+    assert str(crm.rejected_rows["customers"]["age"].dtype) == "Int64"

@@ -50,7 +50,8 @@ def _literal_path(path: Path) -> str:
 
 def _parquet_source(path: Path) -> EngineSource:
     return EngineSource(path.name, "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row "
-                                   f"FROM read_parquet({_literal_path(path)}, file_row_number = true)")
+                                   f"FROM read_parquet({_literal_path(path)}, file_row_number = true)",
+                        {"parquet": path})
 
 
 def _duckdb_source(path: Path, table: str) -> EngineSource:

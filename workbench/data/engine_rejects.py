@@ -45,11 +45,30 @@ def _raw_rows(con, source, rows: np.ndarray, problems: str | None) -> pd.DataFra
                         f"SELECT * FROM ({source.sql}) WHERE __row IN (SELECT __row FROM __flagged_rows) "
                         "ORDER BY __row")
         # as sources.read_raw reads them: a database through DuckDB's own pandas, a file through Arrow
-        raw = query.df() if "attach" in source.raw_dialect else query.to_arrow_table().to_pandas()
+        raw = query.df() if "attach" in source.raw_dialect else _as_read(query.to_arrow_table(), source)
     finally:
         con.unregister("__flagged_rows")
     raw.index = raw.pop("__row").to_numpy() - 1
     return raw
+
+
+def _as_read(arrow, source) -> pd.DataFrame:
+    """Arrow rows of a file as pandas; a Parquet file's nullable integer and yes/no columns with the
+    dtypes its pandas metadata gives them (Int64, boolean), as ``pd.read_parquet`` reads them."""
+    out = arrow.to_pandas()
+    path = source.raw_dialect.get("parquet")
+    if path is not None:
+        import json
+
+        import pyarrow.parquet as pq
+
+        metadata = pq.read_schema(path).metadata or {}
+        columns = json.loads(metadata[b"pandas"]).get("columns", []) if b"pandas" in metadata else []
+        for c in columns:
+            kind, name = str(c.get("numpy_type")), c.get("field_name")
+            if name in out and (kind == "boolean" or kind.startswith(("Int", "UInt"))):
+                out[name] = out[name].astype(kind)
+    return out
 
 
 def _typed_rows(con, table: Table, dtypes: dict[str, str]) -> pd.DataFrame:
