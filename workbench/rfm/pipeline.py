@@ -299,8 +299,7 @@ def export(result: RFMResult | pd.DataFrame, path: str | Path, *, neutralise: bo
 
 def write_parquet(frame: pd.DataFrame, path: Path, *, rows: int = 250_000) -> None:
     """`frame` to Parquet in slices of `rows`: Arrow holds a copy of one slice at a time, not of the
-    whole table (a quarter of the memory the export added at 1M customers). A text column empty in
-    the first slice is still text."""
+    whole table. A text column empty in the first slice is still text."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
