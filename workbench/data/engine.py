@@ -145,7 +145,8 @@ def _column_sql(name: str, src: str, kind: str, dtype: str, allowed) -> tuple[st
 
 
 def _targets(con, source: EngineSource, table: Table, mapping: TableMapping | None):
-    """Contract (and extra) column -> (source column, duckdb type), or None when unsupported."""
+    """(contract (and extra) column -> (source column, duckdb type), columns taken by name), or None
+    when unsupported."""
     if mapping is not None and any(getattr(mapping, k) for k in _UNSUPPORTED_MAPPING):
         log.info("%s: the mapping unpivots it or gives its rows inline: checked in pandas", source.file)
         return None
@@ -162,11 +163,6 @@ def _targets(con, source: EngineSource, table: Table, mapping: TableMapping | No
     names_only = dataclasses.replace(mapping, values={}) if mapping is not None else None
     renamed, matched = rename(probe, table, names_only, source.file)
     targets = {dst: (renamed.at[0, dst], types[renamed.at[0, dst]]) for dst in renamed.columns}
-    added = set(mapping.derive) | set(mapping.constants) if mapping is not None else set()
-    if {"quantity", "unit_price"} <= set(targets) | added:
-        added |= set(table.derivable)
-    if any(c not in targets and c not in added for c in table.required):
-        return None  # the pandas path raises the same fatal error, with the columns found
     return targets, matched
 
 
@@ -186,6 +182,8 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
     added = engine_mapping.plan(table, mapping, set(targets))
     if added is None:
         return None
+    if any(c not in targets and c not in added.added for c in table.required):
+        return None  # the pandas path raises the same fatal error, with the columns found
     extras = mapping.extra if mapping else {}
     dtypes = {n: table.column(n).dtype if n in table.column_names else extras[n] for n in targets}
     typed, flags = ["r.__row"], []  # flags: (column, check, sql condition)
@@ -230,9 +228,8 @@ def check_in_engine(con, source: EngineSource, table: Table, *, mapping: TableMa
                 f"SELECT {', '.join(typed)}{', r.__raw' if raw else ''} FROM ({relation}) r")
     excluded = 0
     if added:
-        reference = engine_mapping.reference_sample(con, parsed_name, table, mapping, source.file, dtypes)
         mapped = engine_mapping.mapped_sql(con, "__parsed_" + tag, table, added, [f"__bad_{n}" for n, _, _ in flags],
-                                           reference=reference, dtypes=dtypes)
+                                           mapping=mapping, file=source.file, dtypes=dtypes)
         if mapped is None:
             return None
         filtered = " WHERE __keep" if added.where else ""

@@ -9,11 +9,13 @@ rejected: a filter never hides a problem). Expressions go through the one safe l
 
 Before any of it runs on the table, the reference evaluates the same expressions on the first rows
 in pandas, so a mapping that cannot work (text times a number, a ``where`` that is no condition)
-fails with the reference's own message. What the two would compute differently declines to the
-reference path (the loader says so in its log): division and remainder (the reference gives
-infinity where the engine has no value), ``round`` and ``strip`` (rounding half to even, Unicode
-spaces), and results whose conversion to the column's type the reference does with its own text
-parser (a date computed from text, a number written as text).
+fails with the reference's own message, and the engine's values on those rows are compared with
+the reference's. What the two would compute differently declines to the reference path (the
+loader says so in its log): division and remainder (the reference gives infinity where the
+engine has no value), ``round``, ``strip``, ``lower`` and ``upper`` (rounding half to even,
+Unicode spaces and case mappings), results whose conversion to the column's type the reference
+does with its own text parser (a date computed from text, a number written as text), and any
+value that differs on the first rows.
 """
 
 from __future__ import annotations
@@ -25,41 +27,30 @@ from dataclasses import dataclass
 import pandas as pd
 
 from workbench.data.contract import Table
+from workbench.data.engine import _INTS, _literal, quote
+from workbench.data.engine_text import _SPACE
 from workbench.data.expressions import ExpressionError, parse_expression
 from workbench.data.mapping import TableMapping
 from workbench.data.parsing import coerce_derived
 
-__all__ = ["MappedColumns", "recode_sql", "plan"]
+__all__ = ["MappedColumns", "recode_source", "plan", "mapped_sql"]
 
 log = logging.getLogger(__name__)
 
-#: What Python's str.strip() strips (the reference trims recoded values so).
-_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-          "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-_TEXT_KINDS = {"VARCHAR"}
-_INT_KINDS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
-#: Sample on which the reference evaluates the expressions first (for its errors).
+#: Sample on which the reference evaluates the expressions first (its errors, its values).
 _SAMPLE = 1000
-
-
-def _q(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _lit(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def recode_sql(column: str, kind: str, recode: dict[str, str]) -> str | None:
     """The recoded value of `column` as SQL: its trimmed text looked up in `recode`, else kept trimmed."""
-    if kind in _INT_KINDS:
-        text = f"CAST({_q(column)} AS VARCHAR)"
-    elif kind in _TEXT_KINDS:
-        text = _q(column)
+    if kind in _INTS:
+        text = f"CAST({quote(column)} AS VARCHAR)"
+    elif kind == "VARCHAR":
+        text = quote(column)
     else:
         return None
-    trimmed = f"trim({text}, {_lit(_SPACE)})"
-    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in recode.items())
+    trimmed = f"trim({text}, {_literal(_SPACE)})"
+    cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in recode.items())
     return f"CASE WHEN {text} IS NULL THEN NULL ELSE CASE {trimmed} {cases} ELSE {trimmed} END END"
 
 
@@ -78,7 +69,7 @@ def recode_source(sql: str, targets: dict[str, tuple[str, str]], mapping: TableM
         if expr is None:
             log.info("recoding %s: a %s column is recoded in pandas", name, kind)
             return None
-        replaced.append(f"{expr} AS {_q(src)}")
+        replaced.append(f"{expr} AS {quote(src)}")
         targets[name] = (src, "VARCHAR")
     if not replaced:
         return sql, targets
@@ -138,25 +129,18 @@ def plan(table: Table, mapping: TableMapping | None, parsed: set[str]) -> Mapped
     return MappedColumns(constants, derive, derivable, where)
 
 
-def reference_sample(con, relation: str, table: Table, mapping: TableMapping | None, file: str,
-                     dtypes: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
-    """The reference's constants, expressions and filter on the first rows of `relation`: its errors
+def _reference(con, sample: str, table: Table, mapping: TableMapping | None, file: str,
+               dtypes: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
+    """The reference's constants, expressions and filter on the `sample` rows: its errors
     (MappingError...) raised here as it raises them, else (the typed rows with what it adds, its filter)."""
     from workbench.data.engine_rejects import arrow_to_contract
     from workbench.data.transform import apply_constants_and_derive, where_mask
 
-    arrow = con.sql(f"SELECT * EXCLUDE (__raw) FROM {relation} ORDER BY __row LIMIT {_SAMPLE}"
-                    if "__raw" in _columns(con, relation) else
-                    f"SELECT * FROM {relation} ORDER BY __row LIMIT {_SAMPLE}").to_arrow_table()
-    sample = arrow_to_contract(arrow, dtypes)
-    rows = sample.pop("__row").astype("int64")
-    sample = sample[[c for c in sample.columns if not c.startswith("__bad_")]]
-    typed = apply_constants_and_derive(sample, table, mapping, file, rows)
+    sample_frame = arrow_to_contract(con.sql(f"SELECT * FROM {quote(sample)} ORDER BY __row").to_arrow_table(), dtypes)
+    rows = sample_frame.pop("__row").astype("int64")
+    sample_frame = sample_frame[[c for c in sample_frame.columns if not c.startswith("__bad_") and c != "__raw"]]
+    typed = apply_constants_and_derive(sample_frame, table, mapping, file, rows)
     return typed, where_mask(typed, mapping, file, rows)
-
-
-def _columns(con, relation: str) -> list[str]:
-    return [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()]
 
 
 def _round_even():
@@ -266,27 +250,30 @@ def _disagree(engine: pd.DataFrame, typed: pd.DataFrame, where: pd.Series, colum
 
 
 def mapped_sql(con, relation: str, table: Table, columns: MappedColumns, bad: list[str], *,
-               reference: tuple[pd.DataFrame, pd.Series], dtypes: dict[str, str]) -> str | None:
+               mapping: TableMapping | None, file: str, dtypes: dict[str, str]) -> str | None:
     """SELECT of `relation` with the added columns, ``__bad_`` of each (any unreadable input) and
     ``__keep`` (the filter); None when the engine would compute something differently from the
-    `reference` (the reference's result on the first rows, :func:`reference_sample`)."""
+    reference. The reference first runs on the first rows (raising its own errors), then the
+    engine's values on the same rows are compared with its."""
     import ibis
 
     from workbench.data.engine_rejects import arrow_to_contract
 
-    backend = ibis.duckdb.from_connection(con)
-    whole = _build(backend.table(relation), table, columns, bad)
-    if whole is None:
-        return None
-    sample = f"__sample_{relation}"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(sample)} AS SELECT * FROM {_q(relation)} ORDER BY __row "
+    sample = f"__sample_{relation}"  # the first rows, taken once for both
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(sample)} AS SELECT * FROM {quote(relation)} ORDER BY __row "
                 f"LIMIT {_SAMPLE}")
-    on_sample = _build(backend.table(sample), table, columns, bad)
-    if on_sample is None:
-        return None
-    added = {c: table.column(c).dtype for c in columns.added}
-    engine = arrow_to_contract(on_sample.select(*columns.added, "__where", "__row").order_by("__row").to_pyarrow(),
-                               {**dtypes, **added})
+    try:
+        reference = _reference(con, sample, table, mapping, file, dtypes)
+        backend = ibis.duckdb.from_connection(con)
+        whole = _build(backend.table(relation), table, columns, bad)
+        on_sample = _build(backend.table(sample), table, columns, bad) if whole is not None else None
+        if on_sample is None:
+            return None
+        added = {c: table.column(c).dtype for c in columns.added}
+        engine = arrow_to_contract(on_sample.select(*columns.added, "__where", "__row").order_by("__row")
+                                   .to_pyarrow(), {**dtypes, **added})
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {quote(sample)}")
     differs = _disagree(engine, *reference, columns)
     if differs is not None:
         log.info("%s: the engine's values differ from the reference's on the first rows: computed in pandas",

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.contract import DTYPES, Table
+from workbench.data.engine import quote
 from workbench.data.rules import PROBLEM_COLUMNS, _reasons, _rule, _show, format_rejects
 from workbench.data.sources import RawTable
 from workbench.data.transform import recode_text
@@ -30,32 +31,31 @@ def arrow_to_contract(arrow, dtypes: dict[str, str] | None = None) -> pd.DataFra
     return out
 
 
-def _q(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
 def _raw_rows(con, source, rows: np.ndarray, problems: str | None) -> pd.DataFrame:
     """The flagged records as the pandas path reads them (index: record number - 1); from the
     `problems` table when it holds them (``__raw``), else read again from the source."""
     if "frame" in source.raw_dialect:
         return source.raw_dialect["frame"].iloc[rows - 1]
-    con.register("__flagged_rows", pd.DataFrame({"__row": rows}))
-    try:
-        query = con.sql(f"SELECT unnest(__raw) FROM {problems} ORDER BY __row" if problems else
-                        f"SELECT * FROM ({source.sql}) WHERE __row IN (SELECT __row FROM __flagged_rows) "
-                        "ORDER BY __row")
-        # as sources.read_raw reads them: a database through DuckDB's own pandas, a file through Arrow
-        raw = query.df() if "attach" in source.raw_dialect else _as_read(query.to_arrow_table(), source)
-    finally:
-        con.unregister("__flagged_rows")
+    if problems:
+        raw = _as_read(con.sql(f"SELECT unnest(__raw) FROM {problems} ORDER BY __row"), source)
+    else:
+        con.register("__flagged_rows", pd.DataFrame({"__row": rows}))
+        try:
+            raw = _as_read(con.sql(f"SELECT * FROM ({source.sql}) WHERE __row IN (SELECT __row FROM "
+                                   "__flagged_rows) ORDER BY __row"), source)
+        finally:
+            con.unregister("__flagged_rows")
     raw.index = raw.pop("__row").to_numpy() - 1
     return raw
 
 
-def _as_read(arrow, source) -> pd.DataFrame:
-    """Arrow rows of a file as pandas; a Parquet file's nullable integer and yes/no columns with the
-    dtypes its pandas metadata gives them (Int64, boolean), as ``pd.read_parquet`` reads them."""
-    out = arrow.to_pandas()
+def _as_read(query, source) -> pd.DataFrame:
+    """Rows as sources.read_raw reads them: a database through DuckDB's own pandas, a file through
+    Arrow; a Parquet file's nullable integer and yes/no columns with the dtypes its pandas metadata
+    gives them (Int64, boolean), as ``pd.read_parquet`` reads them."""
+    if "attach" in source.raw_dialect:
+        return query.df()
+    out = query.to_arrow_table().to_pandas()
     path = source.raw_dialect.get("parquet")
     if path is not None:
         import json
@@ -76,7 +76,7 @@ def _typed_rows(con, table: Table, dtypes: dict[str, str]) -> pd.DataFrame:
     problems = f'"__problems_{table.name}"'
     columns = [r[0] for r in con.execute(f"DESCRIBE {problems}").fetchall()
                if r[0] != "__raw" and not re.fullmatch(r"f[0-9]+", r[0])]
-    arrow = con.sql(f"SELECT {', '.join(_q(c) for c in columns)} FROM {problems} ORDER BY __row").to_arrow_table()
+    arrow = con.sql(f"SELECT {', '.join(map(quote, columns))} FROM {problems} ORDER BY __row").to_arrow_table()
     typed = arrow_to_contract(arrow, dtypes)
     typed.index = typed.pop("__row").to_numpy()
     return typed

@@ -107,7 +107,6 @@ def customer_profile(orders, *, as_of, rules: pd.DataFrame | None = None, by_cat
             df = part
         else:
             add_by_customer(df, part)
-        del part
     for col in ("purchase_days", *(f"n_{d}" for d in dims)):
         df[col] = df[col].astype("Int64")
     return df.sort_values("customer_id").reset_index(drop=True)
